@@ -16,10 +16,10 @@ escapes (they are chained as ``__cause__`` instead)::
     │   ├── NotFoundError             404
     │   ├── MethodNotAllowedError     405
     │   ├── RateLimitError            429 or a limit known to be used up
-    │   │   ├── MinutelyRateLimitError    the minute is used up (the client waits; raised when it may not)
+    │   │   ├── MinutelyRateLimitError    the minute is used up and waiting is not allowed
     │   │   └── DailyRateLimitError       the day is used up: ``reset_at`` says when to come back
     │   ├── ServerError               5xx (Exact also reports many business rules as 500)
-    │   └── ServiceUnavailableError   a non-JSON answer, such as the HTML maintenance page served with 200
+    │   └── ServiceUnavailableError   a non-JSON answer (the maintenance page, served as 200)
     ├── AuthError                     OAuth2 problems
     │   ├── AuthorizationRequiredError    no usable refresh token: a person must authorize again
     │   ├── RefreshTooEarlyError      Exact refused a refresh within 570 s of the last one
@@ -148,7 +148,9 @@ class APIError(ExactBridgeError):
         self.body = body
         self.reason = reason
         prefix = f"HTTP {status}" if status is not None else "Exact Online"
-        text = f"{prefix} from {method} {url}: {message}" if message else f"{prefix} from {method} {url}"
+        text = f"{prefix} from {method} {url}"
+        if message:
+            text += f": {message}"
         if reason:
             text += f" [{reason}]"
         super().__init__(text)
@@ -195,8 +197,10 @@ class RateLimitError(APIError):
     ):
         self.reset_at = reset_at
         if reset_at is not None:
-            message = f"{message} (resets at {reset_at.isoformat()})" if message else (
-                f"resets at {reset_at.isoformat()}"
+            message = (
+                f"{message} (resets at {reset_at.isoformat()})"
+                if message
+                else (f"resets at {reset_at.isoformat()}")
             )
         super().__init__(message, status=status, method=method, url=url, body=body, reason=reason)
 
@@ -214,7 +218,7 @@ class ServerError(APIError):
 
 
 class ServiceUnavailableError(APIError):
-    """Exact answered with something that is not JSON (e.g. its maintenance page, served with 200)."""
+    """Exact answered with something that is not JSON (its maintenance page comes as 200)."""
 
 
 class AuthError(ExactBridgeError):
@@ -302,7 +306,9 @@ class MappingError(ExactBridgeError):
         self.value = value
         self.source = source
         who = f"{source}:{record_id}" if source else record_id
-        super().__init__(f"record {who}, field {field!r}, policy {policy}: {message} (value: {value!r})")
+        super().__init__(
+            f"record {who}, field {field!r}, policy {policy}: {message} (value: {value!r})"
+        )
 
 
 class SourceError(ExactBridgeError):

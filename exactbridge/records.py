@@ -102,7 +102,7 @@ class ServicePeriod:
 
 @attrs.frozen
 class PdfReference:
-    """Where the invoice PDF can be had: the bytes themselves, or a key the source client fetches."""
+    """Where an invoice PDF can be had: its bytes, or a key the source client fetches it by."""
 
     filename: str
     data: bytes | None = attrs.field(default=None, repr=False)
