@@ -28,7 +28,8 @@ RETRYABLE_METHODS = frozenset({"GET", "HEAD"})
 
 
 def _full_jitter(ceiling: float) -> float:
-    return random.uniform(0.0, ceiling)  # noqa: S311 - jitter, not cryptography
+    # Jitter spreads retries of many workers; it needs no cryptographic randomness.
+    return random.uniform(0.0, ceiling)
 
 
 @attrs.frozen
