@@ -1,0 +1,1 @@
+"""Asynchronous client shell: the source the synchronous one is generated from."""

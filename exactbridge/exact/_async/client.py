@@ -1,0 +1,485 @@
+"""The asynchronous Exact Online client (async source of truth).
+
+The synchronous :class:`~exactbridge.exact.ExactClient` in ``exactbridge/exact/_sync/``
+is generated from this file by ``.ci/unasync.py``; edit this one and run the script.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import httpx
+
+from exactbridge.clock import Clock, SystemClock
+from exactbridge.errors import ConfigurationError
+from exactbridge.exact import _envelope, _serde
+from exactbridge.exact._async.service import (
+    AsyncAccountService,
+    AsyncReadService,
+    AsyncResourceService,
+    AsyncSalesEntryService,
+)
+from exactbridge.exact._core import ClientSettings, judge_response, judge_transport_error
+from exactbridge.exact._ratelimit import RateLimiter
+from exactbridge.exact._resources import RESOURCES, ResourceSpec
+from exactbridge.exact._retry import RetryPolicy
+from exactbridge.exact.auth import (
+    Credentials,
+    ExactAuth,
+    Token,
+    TokenStore,
+    authorization_url,
+    base_url_for_country,
+)
+from exactbridge.exact.models import (
+    Account,
+    BankAccount,
+    BankEntry,
+    Contact,
+    CostCenter,
+    CostUnit,
+    DeletedRecord,
+    DirectDebitMandate,
+    Division,
+    Document,
+    DocumentAttachment,
+    FinancialPeriod,
+    GeneralJournalEntry,
+    GLAccount,
+    Journal,
+    Me,
+    NewAccount,
+    NewBankAccount,
+    NewBankEntry,
+    NewContact,
+    NewCostCenter,
+    NewCostUnit,
+    NewDirectDebitMandate,
+    NewDocument,
+    NewDocumentAttachment,
+    NewGeneralJournalEntry,
+    NewSalesEntry,
+    NewSalesEntryLine,
+    PaymentCondition,
+    Receivable,
+    ReceivablesListItem,
+    SalesEntry,
+    SalesEntryLine,
+    TransactionLine,
+    VATCode,
+)
+
+__all__ = ["AsyncExactClient"]
+
+logger = logging.getLogger("exactbridge.exact")
+
+
+class AsyncExactClient:
+    """An asynchronous Exact Online client for one app and (usually) one division.
+
+    >>> # doctest: +SKIP
+    >>> async with AsyncExactClient(division=123, credentials=creds, token_store=store) as exact:
+    ...     async for account in exact.accounts.iterate(filter=P("Name") == "Gym"):
+    ...         print(account.code, account.name)
+
+    ``division`` is required for every division-scoped call; exactbridge never
+    falls back to Exact's "current division", which follows whatever company the
+    user last opened in the web UI. ``country`` picks the Exact site (nl, be, de,
+    uk, us, es, fr); ``base_url`` overrides it. ``transport`` is the httpx seam
+    the fakes in :mod:`exactbridge.testing` plug into. ``clock`` drives token
+    expiry, rate-limit waits and backoff.
+    """
+
+    def __init__(
+        self,
+        *,
+        division: int | None = None,
+        credentials: Credentials,
+        token_store: TokenStore,
+        country: str = "nl",
+        base_url: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Clock | None = None,
+        retry: RetryPolicy | None = None,
+        rate_limiter: RateLimiter | None = None,
+        timeout: float = 60.0,
+    ) -> None:
+        if division is not None and (not isinstance(division, int) or isinstance(division, bool)):
+            raise ConfigurationError(
+                f"division must be an integer, not {type(division).__name__}",
+                key="division",
+                expected="the Exact division code, e.g. 1234567",
+            )
+        root = (base_url or base_url_for_country(country)).rstrip("/")
+        self._clock: Clock = clock or SystemClock()
+        self._settings = ClientSettings(
+            base_url=root,
+            division=division,
+            clock=self._clock,
+            retry=retry or RetryPolicy(),
+            limiter=rate_limiter or RateLimiter(),
+        )
+        self._credentials = credentials
+        self._store = token_store
+        self._auth = ExactAuth(credentials, token_store, base_url=root, clock=self._clock)
+        self._http = httpx.AsyncClient(
+            transport=transport,
+            auth=self._auth,
+            timeout=timeout,
+            follow_redirects=False,
+        )
+        self._calls = 0
+        self._services: dict[str, AsyncReadService[Any]] = {}
+
+    # -- lifecycle --------------------------------------------------------------------
+    async def __aenter__(self) -> AsyncExactClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the underlying connections."""
+        await self._http.aclose()
+
+    def __repr__(self) -> str:
+        return f"<AsyncExactClient {self._settings.base_url} division={self._settings.division}>"
+
+    @property
+    def division(self) -> int | None:
+        """The division this client writes to and reads from."""
+        return self._settings.division
+
+    @property
+    def base_url(self) -> str:
+        return self._settings.base_url
+
+    @property
+    def calls(self) -> int:
+        """API calls this client has sent (each attempt counts; token calls do not)."""
+        return self._calls
+
+    @property
+    def rate_limiter(self) -> RateLimiter:
+        return self._settings.limiter
+
+    # -- OAuth ------------------------------------------------------------------------
+    def authorization_url(self, *, state: str | None = None, force_login: bool = False) -> str:
+        """The URL to send a person to so they can authorize this app."""
+        return authorization_url(
+            self._credentials, base_url=self._settings.base_url, state=state, force_login=force_login
+        )
+
+    async def exchange_code(self, code: str) -> Token:
+        """Trade the ``code`` from the redirect for tokens and save them in the token store."""
+        flow = self._auth.exchange_code_flow(code)
+        request = next(flow)
+        while True:
+            response = await self._http.send(request, auth=None)
+            await response.aread()
+            try:
+                request = flow.send(response)
+            except StopIteration as stop:
+                token: Token = stop.value
+                return token
+
+    # -- discovery --------------------------------------------------------------------
+    async def me(self) -> Me:
+        """The authorized user (``current/Me``). Its ``current_division`` is for discovery only."""
+        return await self.current_user.get_me()
+
+    async def divisions(self) -> list[Division]:
+        """The divisions the user may access (``system/Divisions``).
+
+        Exact puts a division in this URL too; without a configured division the
+        user's current division is used for this one read.
+        """
+        division = self._settings.division
+        if division is None:
+            division = (await self.me()).current_division
+        return [
+            _serde.structure(Division, row)
+            async for row in self._iterate_rows(
+                "system/Divisions", [], division=division, division_scoped=True
+            )
+        ]
+
+    # -- services ---------------------------------------------------------------------
+    def _spec(self, name: str) -> ResourceSpec:
+        return RESOURCES[name]
+
+    def _service(self, name: str, kind: type[AsyncReadService[Any]]) -> Any:
+        service = self._services.get(name)
+        if service is None:
+            service = kind(self, RESOURCES[name])
+            self._services[name] = service
+        return service
+
+    @property
+    def accounts(self) -> AsyncAccountService[Account, NewAccount]:
+        """``crm/Accounts``: customers and suppliers."""
+        return self._service("accounts", AsyncAccountService)  # type: ignore[no-any-return]
+
+    @property
+    def bank_accounts(self) -> AsyncResourceService[BankAccount, NewBankAccount]:
+        """``crm/BankAccounts``."""
+        return self._service("bank_accounts", AsyncResourceService)  # type: ignore[no-any-return]
+
+    @property
+    def contacts(self) -> AsyncResourceService[Contact, NewContact]:
+        """``crm/Contacts``."""
+        return self._service("contacts", AsyncResourceService)  # type: ignore[no-any-return]
+
+    @property
+    def sales_entries(self) -> AsyncSalesEntryService[SalesEntry, NewSalesEntry]:
+        """``salesentry/SalesEntries`` with lines inline on create."""
+        return self._service("sales_entries", AsyncSalesEntryService)  # type: ignore[no-any-return]
+
+    @property
+    def sales_entry_lines(self) -> AsyncResourceService[SalesEntryLine, NewSalesEntryLine]:
+        """``salesentry/SalesEntryLines``."""
+        return self._service("sales_entry_lines", AsyncResourceService)  # type: ignore[no-any-return]
+
+    @property
+    def journals(self) -> AsyncReadService[Journal]:
+        """``financial/Journals``."""
+        return self._service("journals", AsyncReadService)  # type: ignore[no-any-return]
+
+    @property
+    def vat_codes(self) -> AsyncReadService[VATCode]:
+        """``vat/VATCodes``."""
+        return self._service("vat_codes", AsyncReadService)  # type: ignore[no-any-return]
+
+    @property
+    def gl_accounts(self) -> AsyncReadService[GLAccount]:
+        """``financial/GLAccounts``."""
+        return self._service("gl_accounts", AsyncReadService)  # type: ignore[no-any-return]
+
+    @property
+    def financial_periods(self) -> AsyncReadService[FinancialPeriod]:
+        """``financial/FinancialPeriods``."""
+        return self._service("financial_periods", AsyncReadService)  # type: ignore[no-any-return]
+
+    @property
+    def cost_centers(self) -> AsyncResourceService[CostCenter, NewCostCenter]:
+        """``hrm/Costcenters``."""
+        return self._service("cost_centers", AsyncResourceService)  # type: ignore[no-any-return]
+
+    @property
+    def cost_units(self) -> AsyncResourceService[CostUnit, NewCostUnit]:
+        """``hrm/Costunits``."""
+        return self._service("cost_units", AsyncResourceService)  # type: ignore[no-any-return]
+
+    @property
+    def documents(self) -> AsyncResourceService[Document, NewDocument]:
+        """``documents/Documents``."""
+        return self._service("documents", AsyncResourceService)  # type: ignore[no-any-return]
+
+    @property
+    def document_attachments(
+        self,
+    ) -> AsyncResourceService[DocumentAttachment, NewDocumentAttachment]:
+        """``documents/DocumentAttachments`` (file bytes travel base64-encoded)."""
+        return self._service("document_attachments", AsyncResourceService)  # type: ignore[no-any-return]
+
+    @property
+    def bank_entries(self) -> AsyncResourceService[BankEntry, NewBankEntry]:
+        """``financialtransaction/BankEntries`` with lines inline on create."""
+        return self._service("bank_entries", AsyncResourceService)  # type: ignore[no-any-return]
+
+    @property
+    def general_journal_entries(
+        self,
+    ) -> AsyncResourceService[GeneralJournalEntry, NewGeneralJournalEntry]:
+        """``generaljournalentry/GeneralJournalEntries`` with lines inline on create."""
+        return self._service("general_journal_entries", AsyncResourceService)  # type: ignore[no-any-return]
+
+    @property
+    def receivables_list(self) -> AsyncReadService[ReceivablesListItem]:
+        """``read/financial/ReceivablesList``: open receivables, one row per open term."""
+        return self._service("receivables_list", AsyncReadService)  # type: ignore[no-any-return]
+
+    @property
+    def receivables(self) -> AsyncReadService[Receivable]:
+        """``cashflow/Receivables``."""
+        return self._service("receivables", AsyncReadService)  # type: ignore[no-any-return]
+
+    @property
+    def payment_conditions(self) -> AsyncReadService[PaymentCondition]:
+        """``cashflow/PaymentConditions``."""
+        return self._service("payment_conditions", AsyncReadService)  # type: ignore[no-any-return]
+
+    @property
+    def direct_debit_mandates(
+        self,
+    ) -> AsyncResourceService[DirectDebitMandate, NewDirectDebitMandate]:
+        """``cashflow/DirectDebitMandates``."""
+        return self._service("direct_debit_mandates", AsyncResourceService)  # type: ignore[no-any-return]
+
+    @property
+    def transaction_lines(self) -> AsyncReadService[TransactionLine]:
+        """``financialtransaction/TransactionLines`` (and ``sync/Financial/TransactionLines``)."""
+        return self._service("transaction_lines", AsyncReadService)  # type: ignore[no-any-return]
+
+    @property
+    def deleted(self) -> AsyncReadService[DeletedRecord]:
+        """``sync/Deleted``: what was deleted, by Timestamp cursor (use ``iter_sync``)."""
+        return self._service("deleted", AsyncReadService)  # type: ignore[no-any-return]
+
+    @property
+    def current_user(self) -> AsyncCurrentUser:
+        return AsyncCurrentUser(self)
+
+    @property
+    def raw(self) -> AsyncRawService:
+        """Any other endpoint, as plain JSON (``client.raw.get("logistics/Items", ...)``)."""
+        return AsyncRawService(self)
+
+    # -- the request loop -------------------------------------------------------------
+    async def _request_json(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Sequence[tuple[str, str]] | None = None,
+        body: Any = None,
+        division: int | None = None,
+        division_scoped: bool = True,
+    ) -> Any:
+        scoped_division = self._settings.require_division(division) if division_scoped else None
+        url = self._settings.url(path, division=scoped_division, division_scoped=division_scoped)
+        return await self._send(method, url, params=params, body=body, division=scoped_division)
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Sequence[tuple[str, str]] | None,
+        body: Any,
+        division: int | None,
+    ) -> Any:
+        settings = self._settings
+        attempt = 0
+        rate_limit_waits = 0
+        while True:
+            attempt += 1
+            request = settings.build_request(method, url, params=params, body=body)
+            wait = settings.limiter.reserve(
+                division, self._clock.now(), method=method, url=str(request.url.copy_with(query=None))
+            )
+            if wait > 0:
+                logger.info("waiting %.1f s for the minutely rate limit of division %s", wait, division)
+                await self._clock.asleep(wait)
+            self._calls += 1
+            try:
+                response = await self._http.send(request)
+                content = await response.aread()
+            except httpx.TransportError as exc:
+                outcome = judge_transport_error(settings, request, exc, attempt=attempt)
+                if outcome.wait is None:
+                    assert outcome.error is not None
+                    raise outcome.error from exc
+                logger.info("%s %s failed (%s); retrying", method, request.url, type(exc).__name__)
+                await self._clock.asleep(outcome.wait)
+                continue
+            outcome = judge_response(
+                settings,
+                request,
+                response.status_code,
+                response.headers,
+                content,
+                division=division,
+                attempt=attempt,
+                rate_limit_waits=rate_limit_waits,
+                now=self._clock.now(),
+            )
+            if outcome.error is None:
+                return outcome.payload
+            if outcome.wait is None:
+                raise outcome.error
+            if response.status_code == 429:
+                rate_limit_waits += 1
+                attempt -= 1  # a rate-limit wait is not a failed attempt
+            logger.info(
+                "%s %s answered %s; retrying in %.1f s",
+                method,
+                request.url.copy_with(query=None),
+                response.status_code,
+                outcome.wait,
+            )
+            await self._clock.asleep(outcome.wait)
+
+    async def _iterate_rows(
+        self,
+        path: str,
+        params: Sequence[tuple[str, str]],
+        *,
+        division: int | None = None,
+        division_scoped: bool = True,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Rows of a collection, page by page, following ``__next`` verbatim."""
+        scoped_division = self._settings.require_division(division) if division_scoped else None
+        url = self._settings.url(path, division=scoped_division, division_scoped=division_scoped)
+        page_params: Sequence[tuple[str, str]] | None = params
+        while True:
+            payload = await self._send(
+                "GET", url, params=page_params, body=None, division=scoped_division
+            )
+            page = _envelope.parse_collection(payload)
+            for row in page.rows:
+                yield row
+            if not page.next_url:
+                return
+            url = page.next_url
+            page_params = None
+
+
+class AsyncCurrentUser:
+    """``current/Me``, the one endpoint without a division."""
+
+    def __init__(self, client: AsyncExactClient) -> None:
+        self._client = client
+
+    async def get_me(self) -> Me:
+        payload = await self._client._request_json("GET", "current/Me", division_scoped=False)
+        return _serde.structure(Me, _envelope.parse_single(payload))
+
+
+class AsyncRawService:
+    """Plain-JSON access to endpoints exactbridge has no typed resource for.
+
+    Paths are relative to the division (``"logistics/Items"``); answers are the
+    decoded JSON (numbers as :class:`~decimal.Decimal`), rate limits and retries
+    apply as for every other call.
+    """
+
+    def __init__(self, client: AsyncExactClient) -> None:
+        self._client = client
+
+    async def get(self, path: str, *, params: Sequence[tuple[str, str]] | None = None) -> Any:
+        """One GET; returns the decoded JSON as Exact sent it."""
+        return await self._client._request_json("GET", path, params=params)
+
+    async def iterate(
+        self, path: str, *, params: Sequence[tuple[str, str]] | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every row of a collection, following ``__next`` links."""
+        async for row in self._client._iterate_rows(path, list(params or [])):
+            yield row
+
+    async def post(self, path: str, body: Any) -> Any:
+        """One POST; returns the decoded entity."""
+        return await self._client._request_json("POST", path, body=body)
+
+    async def put(self, path: str, body: Any) -> None:
+        """One PUT (Exact answers 204 without a body)."""
+        await self._client._request_json("PUT", path, body=body)
+
+    async def delete(self, path: str) -> None:
+        """One DELETE."""
+        await self._client._request_json("DELETE", path)
+
+
