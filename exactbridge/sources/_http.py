@@ -15,6 +15,8 @@ It knows nothing about Exact Online. What it does, in one place for every source
 * **Errors.** Every failure leaves as a :class:`~exactbridge.errors.SourceAPIError`
   (never a bare ``httpx`` exception); URLs in messages have secret query parameters
   (``api_key``, ``club_secret``...) replaced by ``***``.
+* **Records.** :class:`RecordReader` reads typed fields from one JSON object and raises
+  :class:`~exactbridge.errors.SourceRecordError` naming the record and the field.
 * **Listings.** :class:`Listing` / :class:`AsyncListing` wrap a stream of records in
   which malformed records arrive as :class:`~exactbridge.errors.SourceRecordError`
   values: iterating yields the good records, the bad ones are collected in
@@ -69,6 +71,7 @@ __all__ = [
     "HttpSession",
     "Listing",
     "Pacer",
+    "RecordReader",
     "RetryPolicy",
     "SourceRateLimitError",
     "full_jitter",
@@ -627,3 +630,230 @@ class AsyncListing(Generic[T]):
     async def all(self) -> list[T]:
         """Read every record into a list (errors end up in ``errors``)."""
         return [item async for item in self]
+
+
+def _shown(value: Any) -> Any:
+    """A value fit for an error message: long texts and containers are cut short."""
+    text = repr(value)
+    if len(text) > 80:
+        return text[:77] + "..."
+    return value
+
+
+class RecordReader:
+    """Reads typed fields out of one decoded JSON object, raising ``SourceRecordError``.
+
+    Every failure names the source, the record (``record_id``), the field and what was
+    expected, so a listing can collect it and go on with the next record. Integers
+    given as numeric strings are accepted (sources mix both); ``bool`` is never taken
+    for a number; a ``float`` is refused for money (decode JSON with
+    ``parse_float=Decimal``). Each reader has a required form (``integer``) and an
+    optional form (``opt_integer``, ``None`` when absent or ``null``).
+
+    >>> reader = RecordReader("demo", {"id": "7", "price": Decimal("9.95")}, id_field="id")
+    >>> reader.record_id, reader.integer("id"), reader.decimal("price")
+    ('7', 7, Decimal('9.95'))
+    """
+
+    def __init__(
+        self,
+        source: str,
+        data: Any,
+        *,
+        id_field: str | None = None,
+        record_id: str | None = None,
+        prefix: str = "",
+    ):
+        self.source = source
+        self.prefix = prefix
+        if record_id is None:
+            record_id = "?"
+            if isinstance(data, Mapping) and id_field is not None:
+                raw = data.get(id_field)
+                if isinstance(raw, (str, int)) and not isinstance(raw, bool) and str(raw):
+                    record_id = str(raw)[:80]
+        self.record_id = record_id
+        if not isinstance(data, Mapping):
+            raise self.error("", "the record is not a JSON object", "an object", data)
+        self.data: Mapping[str, Any] = data
+
+    def error(self, field: str, message: str, expected: str, value: Any) -> SourceRecordError:
+        """Build the typed error for ``field`` (prefixed with the reader's path)."""
+        name = f"{self.prefix}{field}" if field else (self.prefix.rstrip(".") or "<record>")
+        return SourceRecordError(
+            message,
+            source=self.source,
+            record_id=self.record_id,
+            field=name,
+            expected=expected,
+            value=_shown(value),
+        )
+
+    def has(self, field: str) -> bool:
+        """Whether ``field`` is present and not ``null``."""
+        return self.data.get(field) is not None
+
+    def _required(self, field: str, expected: str) -> Any:
+        value = self.data.get(field)
+        if value is None:
+            raise self.error(field, "missing", expected, value)
+        return value
+
+    # -- integers ---------------------------------------------------------------------
+    def _to_int(self, field: str, value: Any) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, Decimal) and value.is_finite() and value == int(value):
+            return int(value)
+        if isinstance(value, str):
+            text = value.strip()
+            if text.lstrip("-").isdigit() and len(text) < 40:
+                return int(text)
+        raise self.error(field, "wrong type", "an integer", value)
+
+    def integer(self, field: str) -> int:
+        """A required integer (``int`` or a numeric string)."""
+        return self._to_int(field, self._required(field, "an integer"))
+
+    def opt_integer(self, field: str) -> int | None:
+        """An optional integer."""
+        value = self.data.get(field)
+        return None if value is None or value == "" else self._to_int(field, value)
+
+    # -- text -------------------------------------------------------------------------
+    def _to_text(self, field: str, value: Any, coerce: bool) -> str:
+        if isinstance(value, str):
+            return value
+        if coerce and isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        raise self.error(field, "wrong type", "a string", value)
+
+    def text(self, field: str, *, coerce: bool = False) -> str:
+        """A required string; with ``coerce`` an integer is accepted and turned into text."""
+        return self._to_text(field, self._required(field, "a string"), coerce)
+
+    def opt_text(self, field: str, *, coerce: bool = False) -> str | None:
+        """An optional string."""
+        value = self.data.get(field)
+        return None if value is None else self._to_text(field, value, coerce)
+
+    # -- decimals ---------------------------------------------------------------------
+    def _to_decimal(self, field: str, value: Any) -> Decimal:
+        if isinstance(value, Decimal):
+            if value.is_finite():
+                return value
+            raise self.error(field, "not a finite number", "a decimal number", value)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return Decimal(value)
+        if isinstance(value, str) and len(value) < 60:
+            try:
+                result = Decimal(value.strip())
+            except ArithmeticError:
+                result = None
+            if result is not None and result.is_finite():
+                return result
+            raise self.error(field, "not a decimal number", "a decimal number", value)
+        raise self.error(field, "wrong type", "a decimal number", value)
+
+    def decimal(self, field: str) -> Decimal:
+        """A required exact :class:`~decimal.Decimal` (JSON number or decimal string)."""
+        return self._to_decimal(field, self._required(field, "a decimal number"))
+
+    def opt_decimal(self, field: str) -> Decimal | None:
+        """An optional decimal (an empty string counts as absent)."""
+        value = self.data.get(field)
+        return None if value is None or value == "" else self._to_decimal(field, value)
+
+    # -- booleans ---------------------------------------------------------------------
+    def flag(self, field: str, *, default: bool | None = None) -> bool:
+        """A boolean (also 0/1 and "0"/"1"/"true"/"false"); ``default`` when absent.
+
+        Without a ``default`` the field is required.
+        """
+        value = self.data.get(field)
+        if value is None:
+            if default is None:
+                raise self.error(field, "missing", "a boolean", value)
+            return default
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int) and value in (0, 1):
+            return bool(value)
+        if isinstance(value, str) and value.strip().lower() in ("0", "1", "true", "false"):
+            return value.strip().lower() in ("1", "true")
+        raise self.error(field, "wrong type", "a boolean", value)
+
+    # -- dates and times --------------------------------------------------------------
+    def _to_date(self, field: str, value: Any) -> dt.date:
+        if isinstance(value, str) and len(value) == 10:
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                pass
+        raise self.error(field, "not a date", "a date YYYY-MM-DD", value)
+
+    def date(self, field: str) -> dt.date:
+        """A required calendar date ``YYYY-MM-DD``."""
+        return self._to_date(field, self._required(field, "a date YYYY-MM-DD"))
+
+    def opt_date(self, field: str) -> dt.date | None:
+        """An optional date (an empty string and ``0000-00-00`` count as absent)."""
+        value = self.data.get(field)
+        if value is None or value in ("", "0000-00-00"):
+            return None
+        return self._to_date(field, value)
+
+    def _to_datetime(self, field: str, value: Any) -> dt.datetime:
+        if isinstance(value, str) and 10 <= len(value) <= 40:
+            text = value.strip()
+            if text.endswith(("Z", "z")):
+                text = text[:-1] + "+00:00"
+            try:
+                parsed = dt.datetime.fromisoformat(text)
+            except ValueError:
+                parsed = None
+            if parsed is not None:
+                if parsed.tzinfo is None:
+                    parsed = parsed.replace(tzinfo=dt.timezone.utc)
+                return parsed
+        raise self.error(field, "not a timestamp", "an ISO-8601 timestamp", value)
+
+    def datetime(self, field: str) -> dt.datetime:
+        """A required aware datetime from ISO-8601 text (naive values count as UTC)."""
+        return self._to_datetime(field, self._required(field, "an ISO-8601 timestamp"))
+
+    def opt_datetime(self, field: str) -> dt.datetime | None:
+        """An optional ISO-8601 datetime."""
+        value = self.data.get(field)
+        return None if value is None or value == "" else self._to_datetime(field, value)
+
+    # -- containers -------------------------------------------------------------------
+    def array(self, field: str, *, required: bool = True) -> list[Any]:
+        """A JSON array; ``[]`` when absent and not ``required``."""
+        value = self.data.get(field)
+        if value is None:
+            if required:
+                raise self.error(field, "missing", "an array", value)
+            return []
+        if isinstance(value, list):
+            return value
+        raise self.error(field, "wrong type", "an array", value)
+
+    def opt_object(self, field: str) -> Mapping[str, Any] | None:
+        """An optional JSON object."""
+        value = self.data.get(field)
+        if value is None:
+            return None
+        if isinstance(value, Mapping):
+            return value
+        raise self.error(field, "wrong type", "an object", value)
+
+    def extras(self, known: Collection[str]) -> dict[str, Any]:
+        """The fields not in ``known``: unknown fields are kept aside, never an error."""
+        return {key: value for key, value in self.data.items() if key not in known}
+
+    def child(self, data: Any, prefix: str) -> RecordReader:
+        """A reader for a nested object whose errors still name this record."""
+        return RecordReader(
+            self.source, data, record_id=self.record_id, prefix=self.prefix + prefix
+        )

@@ -241,3 +241,30 @@ async def test_async_session_and_listing():
     listing: AsyncListing[int] = AsyncListing(gen())
     assert await listing.all() == [1]
     assert listing.errors == [err]
+
+
+def test_record_reader_types_and_errors_name_record_and_field():
+    from exactbridge.sources._http import RecordReader
+
+    data = {"id": 5, "n": "12", "price": Decimal("1.10"), "s": "x", "flag": 1, "day": "2026-01-31"}
+    reader = RecordReader("demo", data, id_field="id")
+    assert reader.integer("n") == 12
+    assert reader.decimal("price") == Decimal("1.10")
+    assert reader.flag("flag") is True
+    assert reader.date("day") == dt.date(2026, 1, 31)
+    assert reader.opt_text("missing") is None
+    assert reader.extras({"id", "n"}) == {k: v for k, v in data.items() if k not in {"id", "n"}}
+    with pytest.raises(SourceRecordError) as info:
+        reader.integer("s")
+    assert (info.value.record_id, info.value.field, info.value.expected) == ("5", "s", "an integer")
+    with pytest.raises(SourceRecordError):
+        reader.decimal("flag_missing")
+    with pytest.raises(SourceRecordError):
+        RecordReader("demo", {"p": 1.5}).decimal("p")  # a binary float is refused
+    with pytest.raises(SourceRecordError) as info:
+        RecordReader("demo", ["not", "an", "object"])
+    assert info.value.field == "<record>"
+    child = reader.child({"q": True}, "rows[0].")
+    with pytest.raises(SourceRecordError) as info:
+        child.integer("q")
+    assert info.value.field == "rows[0].q"
