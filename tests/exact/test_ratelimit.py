@@ -86,7 +86,9 @@ def test_daily_exhaustion_raises_with_the_reset_time_instead_of_sleeping():
     assert info.value.reset_at == dt.datetime(2026, 3, 3, tzinfo=UTC)
     assert "2026-03-03" in str(info.value)
     # After midnight the day is new again.
-    assert limiter.reserve(1, dt.datetime(2026, 3, 3, 0, 0, 1, tzinfo=UTC), method="GET", url="u") == 0
+    assert (
+        limiter.reserve(1, dt.datetime(2026, 3, 3, 0, 0, 1, tzinfo=UTC), method="GET", url="u") == 0
+    )
 
 
 def test_a_minutely_429_waits_until_the_reset():

@@ -169,7 +169,10 @@ class AsyncExactClient:
     def authorization_url(self, *, state: str | None = None, force_login: bool = False) -> str:
         """The URL to send a person to so they can authorize this app."""
         return authorization_url(
-            self._credentials, base_url=self._settings.base_url, state=state, force_login=force_login
+            self._credentials,
+            base_url=self._settings.base_url,
+            state=state,
+            force_login=force_login,
         )
 
     async def exchange_code(self, code: str) -> Token:
@@ -368,10 +371,15 @@ class AsyncExactClient:
             attempt += 1
             request = settings.build_request(method, url, params=params, body=body)
             wait = settings.limiter.reserve(
-                division, self._clock.now(), method=method, url=str(request.url.copy_with(query=None))
+                division,
+                self._clock.now(),
+                method=method,
+                url=str(request.url.copy_with(query=None)),
             )
             if wait > 0:
-                logger.info("waiting %.1f s for the minutely rate limit of division %s", wait, division)
+                logger.info(
+                    "waiting %.1f s for the minutely rate limit of division %s", wait, division
+                )
                 await self._clock.asleep(wait)
             self._calls += 1
             try:
@@ -481,5 +489,3 @@ class AsyncRawService:
     async def delete(self, path: str) -> None:
         """One DELETE."""
         await self._client._request_json("DELETE", path)
-
-

@@ -274,7 +274,9 @@ class AsyncResourceService(AsyncReadService[M], Generic[M, N]):
         payload = await self._client._request_json("POST", self.spec.path, body=body)
         return self._structure(_envelope.parse_single(payload))
 
-    async def update(self, key: Key, changes: Mapping[str, Any] | None = None, **fields: Any) -> None:
+    async def update(
+        self, key: Key, changes: Mapping[str, Any] | None = None, **fields: Any
+    ) -> None:
         """Change some fields of an entity (``PUT`` with only those fields).
 
         Field names are the model's snake_case names; an unknown name raises
@@ -282,7 +284,9 @@ class AsyncResourceService(AsyncReadService[M], Generic[M, N]):
         """
         merged = {**(changes or {}), **fields}
         if not merged:
-            raise ConfigurationError("nothing to update", key="changes", expected="at least one field")
+            raise ConfigurationError(
+                "nothing to update", key="changes", expected="at least one field"
+            )
         body = _serde.update_payload(self.spec.model, merged)
         await self._client._request_json("PUT", self._key_path(key), body=body)
 
@@ -294,7 +298,9 @@ class AsyncResourceService(AsyncReadService[M], Generic[M, N]):
 class AsyncAccountService(AsyncResourceService[M, N]):
     """``crm/Accounts`` with lookups by the padded 18-character code."""
 
-    async def find_by_code(self, code: str | int, *, select: Sequence[str] | None = None) -> M | None:
+    async def find_by_code(
+        self, code: str | int, *, select: Sequence[str] | None = None
+    ) -> M | None:
         """The account with this code (padding added for you), or ``None``."""
         return await self.first(filter=P("Code") == pad_account_code(code), select=select)
 
