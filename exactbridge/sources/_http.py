@@ -50,6 +50,7 @@ from collections.abc import (
     AsyncIterator,
     Callable,
     Collection,
+    Iterable,
     Iterator,
     Mapping,
     Sequence,
@@ -87,6 +88,14 @@ T = TypeVar("T")
 DEFAULT_RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 Params = Mapping[str, str | int | Sequence[str]]
+
+
+def _int_set(values: Iterable[int]) -> frozenset[int]:
+    return frozenset(values)
+
+
+def _upper_set(values: Iterable[str]) -> frozenset[str]:
+    return frozenset(value.upper() for value in values)
 
 
 def full_jitter(ceiling: float) -> float:
@@ -143,10 +152,10 @@ class RetryPolicy:
     max_backoff: float = attrs.field(default=60.0, validator=attrs.validators.ge(0))
     jitter: Callable[[float], float] = attrs.field(default=full_jitter, eq=False, repr=False)
     retry_statuses: frozenset[int] = attrs.field(
-        default=DEFAULT_RETRYABLE_STATUSES, converter=frozenset
+        default=DEFAULT_RETRYABLE_STATUSES, converter=_int_set
     )
     retry_methods: frozenset[str] = attrs.field(
-        default=frozenset({"GET", "HEAD"}), converter=frozenset
+        default=frozenset({"GET", "HEAD"}), converter=_upper_set
     )
     max_retry_after: float = attrs.field(default=3600.0, validator=attrs.validators.ge(0))
 
