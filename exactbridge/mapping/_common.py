@@ -31,6 +31,7 @@ __all__ = [
     "record_identity",
     "render",
     "round_cents",
+    "text_or_none",
     "total",
     "validate_template",
 ]
@@ -70,7 +71,9 @@ def record_identity(record: object) -> tuple[str, str | None]:
 def fail(record: object, field: str, policy: str, value: Any, message: str) -> NoReturn:
     """Raise a :class:`MappingError` for ``record``."""
     record_id, source = record_identity(record)
-    raise MappingError(message, record_id=record_id, field=field, policy=policy, value=value, source=source)
+    raise MappingError(
+        message, record_id=record_id, field=field, policy=policy, value=value, source=source
+    )
 
 
 def total(function: _F) -> _F:
@@ -129,6 +132,14 @@ def round_cents(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=decimal.ROUND_HALF_UP, context=DECIMAL_CONTEXT)
 
 
+def text_or_none(value: object) -> str | None:
+    """``value`` stripped if it is a non-empty text, else ``None``."""
+    if isinstance(value, str):
+        text = value.strip()
+        return text or None
+    return None
+
+
 def check_date(record: object, field: str, policy: str, value: object) -> dt.date:
     """Return ``value`` if it is a :class:`datetime.date` (not a datetime)."""
     if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
@@ -163,7 +174,9 @@ def validate_template(template: str, allowed: Iterable[str], *, key: str) -> str
     try:
         parts = list(_FORMATTER.parse(template))
     except ValueError as exc:
-        raise ConfigurationError(f"{template!r} is not a valid template ({exc})", key=key, expected=expected) from exc
+        raise ConfigurationError(
+            f"{template!r} is not a valid template ({exc})", key=key, expected=expected
+        ) from exc
     for _literal, name, spec, conversion in parts:
         if name is None:
             continue

@@ -121,14 +121,15 @@ def _make_converter() -> cattrs.Converter:
             try:
                 items.append(converter.structure(item, item_type))
             except Exception as exc:
-                exc.__notes__ = [*getattr(exc, "__notes__", []), f"@key [{index}]"]
-                raise _KeyedErrors([exc]) from exc
+                raise _KeyedErrors([(f"[{index}]", exc)]) from exc
         return tuple(items)
 
     converter.register_structure_hook_func(
-        lambda cls: getattr(cls, "__origin__", None) is tuple
-        and len(getattr(cls, "__args__", ())) == 2
-        and cls.__args__[1] is Ellipsis,
+        lambda cls: (
+            getattr(cls, "__origin__", None) is tuple
+            and len(getattr(cls, "__args__", ())) == 2
+            and cls.__args__[1] is Ellipsis
+        ),
         structure_tuple,
     )
 
@@ -147,13 +148,12 @@ def _make_converter() -> cattrs.Converter:
         if not isinstance(value, Mapping):
             raise _BadValue(value, "a table of ledger targets")
         result: dict[str, LedgerTarget] = {}
-        errors: list[Exception] = []
+        errors: list[tuple[str, Exception]] = []
         for key, item in value.items():
             try:
                 result[str(key)] = structure_target(item, LedgerTarget)
             except Exception as exc:
-                exc.__notes__ = [*getattr(exc, "__notes__", []), f"@key {key}"]
-                errors.append(exc)
+                errors.append((str(key), exc))
         if errors:
             raise _KeyedErrors(errors)
         return result
@@ -174,7 +174,9 @@ def _make_converter() -> cattrs.Converter:
         BookingConfig,
     ):
         attrs.resolve_types(cls)
-        converter.register_structure_hook(cls, _table_only(make_dict_structure_fn(cls, converter, _cattrs_forbid_extra_keys=True)))
+        converter.register_structure_hook(
+            cls, _table_only(make_dict_structure_fn(cls, converter, _cattrs_forbid_extra_keys=True))
+        )
     attrs.resolve_types(LedgerTarget)
     return converter
 
@@ -189,9 +191,9 @@ def _table_only(function: Any) -> Any:
 
 
 class _KeyedErrors(Exception):
-    """Errors of several entries of a table, each noted with ``@key <name>``."""
+    """Errors of entries of a table or list, each with its key (``name`` or ``[index]``)."""
 
-    def __init__(self, errors: list[Exception]):
+    def __init__(self, errors: list[tuple[str, Exception]]):
         self.errors = errors
         super().__init__(f"{len(errors)} bad entries")
 
@@ -226,12 +228,10 @@ def _to_configuration_error(exc: BaseException, path: str) -> ConfigurationError
             return _to_configuration_error(sub, sub_path)
         return ConfigurationError(str(exc), key=path or None, expected="a valid configuration")
     if isinstance(exc, _KeyedErrors):
-        first = exc.errors[0]
-        key = next(
-            (n[len("@key ") :] for n in getattr(first, "__notes__", []) if str(n).startswith("@key ")),
-            "",
+        key, first = exc.errors[0]
+        return _to_configuration_error(
+            first, f"{path}{key}" if key.startswith("[") else _join(path, key)
         )
-        return _to_configuration_error(first, f"{path}{key}" if key.startswith("[") else _join(path, key))
     if isinstance(exc, ForbiddenExtraKeysError):
         extra = sorted(str(key) for key in exc.extra_fields)
         allowed = sorted(field.name for field in attrs.fields(exc.cl) if field.init)
@@ -241,16 +241,22 @@ def _to_configuration_error(exc: BaseException, path: str) -> ConfigurationError
             expected="one of " + ", ".join(allowed),
         )
     if isinstance(exc, _BadValue):
-        return ConfigurationError(f"{exc.value!r} is not accepted", key=path or None, expected=exc.expected)
+        return ConfigurationError(
+            f"{exc.value!r} is not accepted", key=path or None, expected=exc.expected
+        )
     if isinstance(exc, KeyError):
-        return ConfigurationError("a required key is missing", key=_join(path, str(exc.args[0])), expected="a value")
+        return ConfigurationError(
+            "a required key is missing", key=_join(path, str(exc.args[0])), expected="a value"
+        )
     return ConfigurationError(f"{exc}", key=path or None, expected="a valid value")
 
 
 def structure_config(data: Mapping[str, Any]) -> BookingConfig:
-    """Structure a parsed mapping into a :class:`BookingConfig` (see :meth:`BookingConfig.from_mapping`)."""
+    """Structure a parsed mapping into a :class:`BookingConfig` (see ``from_mapping``)."""
     if not isinstance(data, Mapping):
-        raise ConfigurationError(f"{type(data).__name__} is not a table", expected="a mapping of sections")
+        raise ConfigurationError(
+            f"{type(data).__name__} is not a table", expected="a mapping of sections"
+        )
     try:
         return _converter().structure(dict(data), BookingConfig)
     except ConfigurationError:

@@ -156,7 +156,7 @@ def rate_key(value: str | Decimal) -> str | None:
     return "0" if text in ("-0", "0") else text
 
 
-def _check_code(key: str, value: str | None, *, max_length: int | None = None) -> None:
+def _check_code(key: str, value: object, *, max_length: int | None = None) -> None:
     if value is None:
         return
     if not isinstance(value, str) or not value.strip() or not value.strip().isprintable():
@@ -226,7 +226,8 @@ class DebtorPolicy:
                 key="debtor.extern_source",
                 expected="the ExternSource name, exactly as in the source",
             )
-        if not isinstance(self.prefix, str) or (self.prefix and not self.prefix.isprintable()):
+        prefix: object = self.prefix
+        if not isinstance(prefix, str) or (prefix and not prefix.isprintable()):
             raise ConfigurationError(
                 f"{self.prefix!r} is not a prefix", key="debtor.prefix", expected="a text"
             )
@@ -265,7 +266,9 @@ class PeriodPolicy:
             raise ConfigurationError(
                 "at least one date source is needed",
                 key="period.date_sources",
-                expected="invoice_date, order_start, order_end, service_period_start or export_date",
+                expected=(
+                    "invoice_date, order_start, order_end, service_period_start or export_date"
+                ),
             )
 
 
@@ -352,7 +355,9 @@ class VatMapping:
             key = rate_key(rate)
             if key is None:
                 raise ConfigurationError(
-                    f"{rate!r} is not a percentage", key=f"vat.rates.{rate}", expected='a percentage such as "21"'
+                    f"{rate!r} is not a percentage",
+                    key=f"vat.rates.{rate}",
+                    expected='a percentage such as "21"',
                 )
             by_rate[key] = strip_code(code)
         _check_code("vat.default_code", self.default_code, max_length=3)
@@ -421,16 +426,10 @@ class LedgerMapping:
 
     default_account: str | None = attrs.field(default=None, converter=_code_or_none)
     by_vat_category: Mapping[str, LedgerTarget] = attrs.field(factory=dict, converter=_targets)
-    by_income_category: Mapping[str, LedgerTarget] = attrs.field(
-        factory=dict, converter=_targets
-    )
+    by_income_category: Mapping[str, LedgerTarget] = attrs.field(factory=dict, converter=_targets)
     by_product: Mapping[str, LedgerTarget] = attrs.field(factory=dict, converter=_targets)
-    by_course_template: Mapping[str, LedgerTarget] = attrs.field(
-        factory=dict, converter=_targets
-    )
-    by_course_edition: Mapping[str, LedgerTarget] = attrs.field(
-        factory=dict, converter=_targets
-    )
+    by_course_template: Mapping[str, LedgerTarget] = attrs.field(factory=dict, converter=_targets)
+    by_course_edition: Mapping[str, LedgerTarget] = attrs.field(factory=dict, converter=_targets)
     order: tuple[LedgerSource, ...] = attrs.field(default=_DEFAULT_LEDGER_ORDER, converter=_tuple)
     default_cost_center: str | None = attrs.field(default=None, converter=_code_or_none)
     default_cost_unit: str | None = attrs.field(default=None, converter=_code_or_none)
@@ -468,7 +467,9 @@ class LedgerMapping:
                     raise ConfigurationError(
                         f"{target!r} is not a ledger target",
                         key=f"ledger.{name}.{key}",
-                        expected="a GL account code or a table of gl_account, cost_center, cost_unit",
+                        expected=(
+                            "a GL account code or a table of gl_account, cost_center, cost_unit"
+                        ),
                     )
                 _check_code(f"ledger.{name}.{key}.gl_account", target.gl_account)
                 _check_code(f"ledger.{name}.{key}.cost_center", target.cost_center, max_length=8)
@@ -525,11 +526,12 @@ class NumberingPolicy:
             _DESCRIPTION_TEMPLATE_FIELDS,
             key="numbering.description_template",
         )
-        if not isinstance(self.prefix, str) or (
-            self.prefix and not (self.prefix.isascii() and self.prefix.isdigit())
-        ):
+        prefix: object = self.prefix
+        if not isinstance(prefix, str) or (prefix and not (prefix.isascii() and prefix.isdigit())):
             raise ConfigurationError(
-                f"{self.prefix!r} is not a number", key="numbering.prefix", expected="digits, e.g. 2018"
+                f"{self.prefix!r} is not a number",
+                key="numbering.prefix",
+                expected="digits, e.g. 2018",
             )
         if type(self.number_width) is not int or not 0 <= self.number_width <= 10:
             raise ConfigurationError(
@@ -611,7 +613,8 @@ class PaymentMatchingPolicy:
                 key="payments.standard_debtor_code",
                 expected="the code of the standard debtor",
             )
-        for group in self.revenue_groups:
+        groups: tuple[object, ...] = self.revenue_groups
+        for group in groups:
             if not isinstance(group, str) or not group.strip():
                 raise ConfigurationError(
                     f"{group!r} is not a revenue group",
@@ -627,7 +630,9 @@ class BookingConfig:
     ``sales_journal`` is the sales journal code (Coachview "The sales diary number.
     By default it is set to 70").
 
-    >>> config = BookingConfig.from_mapping({"sales_journal": "70", "ledger": {"default_account": "8000"}})
+    >>> config = BookingConfig.from_mapping(
+    ...     {"sales_journal": "70", "ledger": {"default_account": "8000"}}
+    ... )
     >>> config.ledger.default_account
     '8000'
     """
@@ -655,4 +660,3 @@ class BookingConfig:
         from exactbridge.mapping._config import structure_config
 
         return structure_config(data)
-

@@ -121,7 +121,8 @@ class GLAccount:
 def _fraction(value: object) -> Decimal:
     if type(value) is not Decimal or not value.is_finite() or not (0 <= value < 1):
         raise ConfigurationError(
-            f"VAT percentage {value!r} is not a fraction", expected="a Decimal from 0 up to 1, e.g. 0.21"
+            f"VAT percentage {value!r} is not a fraction",
+            expected="a Decimal from 0 up to 1, e.g. 0.21",
         )
     return value
 
@@ -145,7 +146,7 @@ class VatCode:
 
 @attrs.frozen
 class Journal:
-    """A journal (``financial/Journals``): 20 sales, 21 return invoices, 12 bank, 16 payment service..."""
+    """A journal (``financial/Journals``): 20 sales, 21 return invoices, 12 bank, 16 PSP..."""
 
     code: str = attrs.field(converter=_code)
     type: int
@@ -265,7 +266,7 @@ class ReferenceData:
         setter(self, "_gl_by_code", _unique("gl_accounts", ((a.code, a) for a in self.gl_accounts)))
         setter(self, "_vat_by_code", _unique("vat_codes", ((v.code, v) for v in self.vat_codes)))
         setter(self, "_journal_by_code", _unique("journals", ((j.code, j) for j in self.journals)))
-        for earlier, later in zip(self.periods, self.periods[1:]):
+        for earlier, later in zip(self.periods, self.periods[1:], strict=False):
             if later.start <= earlier.end:
                 raise ConfigurationError(
                     f"financial periods {earlier.year}/{earlier.period} and "
