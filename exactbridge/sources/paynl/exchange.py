@@ -119,7 +119,7 @@ def parse_exchange(
         fields.update({str(k): str(v) for k, v in query.items()})
     kind = content_type.split(";", 1)[0].strip().lower()
     if body.strip():
-        if kind == "application/json" or body.lstrip()[:1] == b"{":
+        if kind == "application/json" or body.lstrip()[:1] in (b"{", b"["):
             try:
                 data = json.loads(body, parse_float=Decimal)
             except (ValueError, UnicodeDecodeError):
