@@ -17,7 +17,7 @@ See ``docs/testing-exact.md`` for everything it reproduces.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -27,6 +27,7 @@ from exactbridge.testing._exact.domain import ExactDomain
 from exactbridge.testing._exact.faults import CallRecord, Fault, FaultRule, TokenCall
 from exactbridge.testing._exact.oauth import TokenGrant
 from exactbridge.testing._exact.router import Backend
+from exactbridge.testing._exact.seeds import seed_division
 from exactbridge.testing.clock import FakeClock
 
 __all__ = [
@@ -99,6 +100,8 @@ class FakeExactOnline:
         bare_list_for_small_top: answer ``{"d":[...]}`` for ``$top`` <= 60 without
             ``$inlinecount`` (as Exact does); ``False`` always uses ``d.results``.
         domain: an :class:`ExactDomain` to use instead of a new one (advanced).
+        domain_options: keyword options for the new :class:`ExactDomain`, e.g.
+            ``{"language": "nl"}`` for Dutch validation messages.
     """
 
     def __init__(
@@ -112,6 +115,7 @@ class FakeExactOnline:
         post_status: int = 201,
         bare_list_for_small_top: bool = True,
         domain: ExactDomain | None = None,
+        domain_options: Mapping[str, Any] | None = None,
     ) -> None:
         _post_status(post_status)
         for name, value in (
@@ -124,7 +128,13 @@ class FakeExactOnline:
         self.base_url = base_url.rstrip("/")
         self._backend = Backend(
             clock=self.clock,
-            domain=domain if domain is not None else ExactDomain(self.clock.now),
+            domain=(
+                domain
+                if domain is not None
+                else ExactDomain(
+                    self.clock.now, **{"base_url": self.base_url, **(domain_options or {})}
+                )
+            ),
             minutely_limit=minutely_limit,
             daily_limit=daily_limit,
             error_budget=error_budget,
@@ -166,9 +176,7 @@ class FakeExactOnline:
             if template is None:
                 self.domain.add_division(code, **options)
                 return
-            # The domain layer's seed helpers (imported late: seeding is optional).
-            seeds = importlib.import_module("exactbridge.testing._exact.seeds")
-            seeds.seed_division(self.domain, code, template=template, **options)
+            seed_division(self.domain, code, template=template, **options)
 
     def reset(self) -> None:
         """Back to a blank fake: no divisions or rows, tokens, counters, faults or calls.
