@@ -348,8 +348,10 @@ class _SessionBase:
         redact_params: Collection[str],
         retry_response: Callable[[httpx.Response], bool] | None,
         timeout: float,
+        describe_error: Callable[[httpx.Response], str] | None = None,
     ):
         self.source = source
+        self._describe_error = describe_error
         self.base_url = base_url.rstrip("/")
         self.clock: Clock = clock or SystemClock()
         self.retry = retry or RetryPolicy()
@@ -397,9 +399,13 @@ class _SessionBase:
                 url=url,
                 retry_after=decision.retry_after,
             )
-        return SourceAPIError(
-            _short_reason(response), source=self.source, status=status, method=method, url=url
-        )
+        message = _short_reason(response)
+        if self._describe_error is not None:
+            try:
+                message = self._describe_error(response) or message
+            except Exception:  # a describer must never hide the real error
+                message = _short_reason(response)
+        return SourceAPIError(message, source=self.source, status=status, method=method, url=url)
 
     def _transport_error(self, method: str, url: str, exc: Exception) -> SourceAPIError:
         return SourceAPIError(
@@ -422,8 +428,10 @@ class HttpSession(_SessionBase):
     ``transport`` is any ``httpx.BaseTransport`` (a fake's, in tests); ``headers`` are
     sent with every request (put the bearer token here: it never appears in an error).
     ``retry_response`` may flag a successful-looking answer as retryable (Virtuagym
-    reports throttling inside a 200 body). :meth:`request` returns the final
-    ``httpx.Response`` when its status is below 400, else raises ``SourceAPIError``.
+    reports throttling inside a 200 body); ``describe_error`` turns an error answer
+    into the message of the raised error (the vendor's own text). :meth:`request`
+    returns the final ``httpx.Response`` when its status is below 400, else raises
+    ``SourceAPIError``.
     """
 
     def __init__(
@@ -439,6 +447,7 @@ class HttpSession(_SessionBase):
         redact_params: Collection[str] = (),
         retry_response: Callable[[httpx.Response], bool] | None = None,
         timeout: float = 30.0,
+        describe_error: Callable[[httpx.Response], str] | None = None,
     ):
         super().__init__(
             source,
@@ -450,6 +459,7 @@ class HttpSession(_SessionBase):
             redact_params=redact_params,
             retry_response=retry_response,
             timeout=timeout,
+            describe_error=describe_error,
         )
         self._client = httpx.Client(transport=transport, timeout=timeout)
 
@@ -523,6 +533,7 @@ class AsyncHttpSession(_SessionBase):
         redact_params: Collection[str] = (),
         retry_response: Callable[[httpx.Response], bool] | None = None,
         timeout: float = 30.0,
+        describe_error: Callable[[httpx.Response], str] | None = None,
     ):
         super().__init__(
             source,
@@ -534,6 +545,7 @@ class AsyncHttpSession(_SessionBase):
             redact_params=redact_params,
             retry_response=retry_response,
             timeout=timeout,
+            describe_error=describe_error,
         )
         self._client = httpx.AsyncClient(transport=transport, timeout=timeout)
 
