@@ -12,12 +12,12 @@ import stat
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
 
 from exactbridge.errors import ConfigurationError, TokenConflictError, TokenStoreError
-from exactbridge.exact import _tokenstores
 from exactbridge.exact.auth import (
     FileTokenStore,
     MemoryTokenStore,
@@ -31,8 +31,8 @@ CANARY_REFRESH = "canary-refresh-Wd93Zt"
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.timezone.utc)
 
 
-def make_token(access: str = CANARY_ACCESS, refresh: str = CANARY_REFRESH, **kw: object) -> Token:
-    return Token(access, refresh, kw.pop("issued_at", T0), **kw)  # type: ignore[arg-type]
+def make_token(access: str = CANARY_ACCESS, refresh: str = CANARY_REFRESH, **kw: Any) -> Token:
+    return Token(access, refresh, kw.pop("issued_at", T0), **kw)
 
 
 # -- Token -------------------------------------------------------------------------------
@@ -76,7 +76,7 @@ def test_token_rejects_a_naive_issue_time():
 
 
 @pytest.mark.parametrize("bad", [{"expires_in": -1}, {"generation": -2}, {"expires_in": True}])
-def test_token_rejects_bad_numbers(bad: dict[str, object]):
+def test_token_rejects_bad_numbers(bad: dict[str, Any]):
     with pytest.raises(ConfigurationError):
         make_token(**bad)
 
@@ -239,7 +239,7 @@ def test_file_store_writes_through_a_temporary_file_and_os_replace(
         replaced.append((str(src), str(dst)))
         real_replace(src, dst)
 
-    monkeypatch.setattr(_tokenstores.os, "replace", spy)
+    monkeypatch.setattr(os, "replace", spy)
     store.save(make_token(), expected_generation=None)
     assert len(replaced) == 1
     src, dst = replaced[0]
@@ -260,7 +260,7 @@ def test_a_failed_file_write_keeps_the_old_token_and_no_temp_file(
     def broken(src: str, dst: str) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(_tokenstores.os, "replace", broken)
+    monkeypatch.setattr(os, "replace", broken)
     with pytest.raises(TokenStoreError, match="cannot write") as info:
         store.save(make_token("new-acc-x", "new-ref-x"), expected_generation=old.generation)
     assert "new-acc-x" not in str(info.value)
