@@ -42,8 +42,8 @@ def resolve_ledger(
     index: int,
     reference: ReferenceData,
     mapping: LedgerMapping,
-) -> LedgerTarget:
-    """Unwrapped :func:`ledger_for_line`, for use inside other mapping functions."""
+) -> tuple[str, str | None, str | None]:
+    """Unwrapped :func:`ledger_for_line`: ``(gl_account, cost_center, cost_unit)``."""
     gl_account: str | None = None
     cost_center: str | None = None
     cost_unit: str | None = None
@@ -129,7 +129,7 @@ def resolve_ledger(
             gl_account,
             f"GL account {gl_account!r} requires a cost unit and none applies to this line",
         )
-    return LedgerTarget(gl_account=gl_account, cost_center=cost_center, cost_unit=cost_unit)
+    return gl_account, cost_center, cost_unit
 
 
 @total
@@ -152,4 +152,5 @@ def ledger_for_line(
     settings (mandatory, not allowed) are honoured. ``index`` is the line's position,
     used to name the field in errors.
     """
-    return resolve_ledger(invoice, line, index, reference, mapping)
+    gl_account, cost_center, cost_unit = resolve_ledger(invoice, line, index, reference, mapping)
+    return LedgerTarget(gl_account=gl_account, cost_center=cost_center, cost_unit=cost_unit)

@@ -93,7 +93,7 @@ def map_lines(
             fail(invoice, f"lines[{index}]", "BookingConfig", line, "expected an InvoiceLine")
         vat_code = vat_code_for_line(invoice, line, index, reference, vat_mapping)
         split = split_line(invoice, line, index, vat_code.percentage)
-        target = resolve_ledger(invoice, line, index, reference, ledger)
+        gl_account, cost_center, cost_unit = resolve_ledger(invoice, line, index, reference, ledger)
         quantity = line.quantity
         if type(quantity) is not Decimal or not quantity.is_finite() or abs(quantity) > MAX_AMOUNT:
             fail(
@@ -110,15 +110,15 @@ def map_lines(
         sum_net += split.net
         drafts.append(
             SalesEntryLineDraft(
-                gl_account=target.gl_account or "",
+                gl_account=gl_account,
                 vat_code=pad_vat_code(vat_code.code),
                 amount_excl_vat=split.net,
                 vat_amount=split.vat,
                 vat_percentage=vat_code.percentage,
                 description=_clean_description(line.description),
                 quantity=quantity,
-                cost_center=target.cost_center,
-                cost_unit=target.cost_unit,
+                cost_center=cost_center,
+                cost_unit=cost_unit,
                 project_code=project_code,
                 date_from=date_from,
                 date_to=date_to,
