@@ -46,7 +46,7 @@ from exactbridge import codes
 from exactbridge.errors import ConfigurationError, DecodeError, ExactBridgeError
 from exactbridge.exact import _envelope
 from exactbridge.exact._odata import AMSTERDAM
-from exactbridge.exact.models import CODEC, WIRE, Codec, ExactModel, WriteModel
+from exactbridge.exact.models import CODEC, SYNC_ONLY, WIRE, Codec, ExactModel, WriteModel
 
 __all__ = [
     "field_for_wire",
@@ -267,6 +267,7 @@ class _FieldPlan:
     kind: str  # "scalar", "enum", "children"
     base: type  # scalar type, enum's plain type, or child model
     enum_cls: type[enum.Enum] | None = None
+    sync_only: bool = False
 
 
 def _union_args(tp: Any) -> tuple[Any, ...] | None:
@@ -313,7 +314,10 @@ def _plans(cls: type) -> tuple[_FieldPlan, ...]:
             )
         hints = typing.get_type_hints(cls)
         found = tuple(
-            _plan_field(cls, field, hints[field.name])
+            attrs.evolve(
+                _plan_field(cls, field, hints[field.name]),
+                sync_only=bool(field.metadata.get(SYNC_ONLY)),
+            )
             for field in attrs.fields(cls)
             if WIRE in field.metadata
         )

@@ -38,6 +38,9 @@ import attrs
 from exactbridge.errors import ConfigurationError
 
 __all__ = [
+    "CODEC",
+    "SYNC_ONLY",
+    "WIRE",
     "Account",
     "BankAccount",
     "BankEntry",
@@ -97,6 +100,8 @@ __all__ = [
 WIRE = "exactbridge.wire"
 #: attrs metadata key holding a field's :class:`Codec` (padded codes).
 CODEC = "exactbridge.codec"
+#: attrs metadata key marking a property only the ``sync/`` endpoints return (``Timestamp``).
+SYNC_ONLY = "exactbridge.sync_only"
 
 
 class Codec(enum.Enum):
@@ -108,15 +113,23 @@ class Codec(enum.Enum):
     STRIP = "strip"  # padded by Exact (e.g. legislation "FR "): stripped on read only
 
 
-def wire(name: str, *, codec: Codec | None = None, repr: bool = True) -> Any:
+def wire(
+    name: str, *, codec: Codec | None = None, repr: bool = True, sync_only: bool = False
+) -> Any:
     """Declare an optional model field and its Exact property name.
+
+    ``codec`` says how a padded code is stripped and padded; ``sync_only`` marks a
+    property that only the ``sync/`` endpoints return (it is left out of a default
+    ``$select``).
 
     >>> import attrs
     >>> @attrs.frozen
     ... class Example:
     ...     vat_code: str | None = wire("VATCode", codec=Codec.VAT_CODE)
     """
-    return attrs.field(default=None, metadata={WIRE: name, CODEC: codec}, repr=repr)
+    return attrs.field(
+        default=None, metadata={WIRE: name, CODEC: codec, SYNC_ONLY: sync_only}, repr=repr
+    )
 
 
 def _required(name: str, *, codec: Codec | None = None, repr: bool = True) -> Any:
@@ -376,7 +389,7 @@ class Account(_Audited):
     discount_sales: Decimal | None = wire("DiscountSales")
     invoicing_method: int | None = wire("InvoicingMethod")
     invoice_attachment_type: int | None = wire("InvoiceAttachmentType")
-    timestamp: int | None = wire("Timestamp")
+    timestamp: int | None = wire("Timestamp", sync_only=True)
     bank_accounts: tuple[BankAccount, ...] | None = wire("BankAccounts")
 
 
@@ -417,7 +430,7 @@ class Contact(_Audited):
     city: str | None = wire("City")
     state: str | None = wire("State")
     country: str | None = wire("Country", codec=Codec.COUNTRY)
-    timestamp: int | None = wire("Timestamp")
+    timestamp: int | None = wire("Timestamp", sync_only=True)
 
 
 # --------------------------------------------------------------------------- sales entries
@@ -450,7 +463,11 @@ class SalesEntryLine(_Audited):
     cost_unit_description: str | None = wire("CostUnitDescription")
     project: uuid.UUID | None = wire("Project")
     project_description: str | None = wire("ProjectDescription")
+    project_wbs: uuid.UUID | None = wire("ProjectWBS")
     asset: uuid.UUID | None = wire("Asset")
+    tax_schedule: uuid.UUID | None = wire("TaxSchedule")
+    extra_duty_amount_fc: Decimal | None = wire("ExtraDutyAmountFC")
+    extra_duty_percentage: Decimal | None = wire("ExtraDutyPercentage")
     notes: str | None = wire("Notes")
     from_date: _dt.date | None = wire("From")
     to_date: _dt.date | None = wire("To")
@@ -593,7 +610,7 @@ class GLAccount(_Audited):
     costunit_description: str | None = wire("CostunitDescription")
     is_blocked: bool | None = wire("IsBlocked")
     matching: bool | None = wire("Matching")
-    timestamp: int | None = wire("Timestamp")
+    timestamp: int | None = wire("Timestamp", sync_only=True)
 
 
 @attrs.frozen(kw_only=True, repr=False)
@@ -656,7 +673,7 @@ class Document(_Audited):
     document_view_url: str | None = wire("DocumentViewUrl")
     has_empty_body: bool | None = wire("HasEmptyBody")
     hid: int | None = wire("HID")
-    timestamp: int | None = wire("Timestamp")
+    timestamp: int | None = wire("Timestamp", sync_only=True)
 
 
 @attrs.frozen(kw_only=True, repr=False)
@@ -672,7 +689,7 @@ class DocumentAttachment(_Audited):
     attachment: bytes | None = wire("Attachment", repr=False)
     file_size: Decimal | None = wire("FileSize")
     url: str | None = wire("Url")
-    timestamp: int | None = wire("Timestamp")
+    timestamp: int | None = wire("Timestamp", sync_only=True)
 
 
 # --------------------------------------------------------------------------- bank and memo
@@ -706,6 +723,8 @@ class BankEntryLine(_Audited):
     cost_center: str | None = wire("CostCenter")
     cost_unit: str | None = wire("CostUnit")
     project: uuid.UUID | None = wire("Project")
+    project_wbs: uuid.UUID | None = wire("ProjectWBS")
+    asset: uuid.UUID | None = wire("Asset")
     quantity: Decimal | None = wire("Quantity")
     exchange_rate: Decimal | None = wire("ExchangeRate")
     offset_id: uuid.UUID | None = wire("OffsetID")
@@ -827,7 +846,7 @@ class TransactionLine(_Audited):
     notes: str | None = wire("Notes")
     status: int | None = wire("Status")
     type: int | None = wire("Type")
-    timestamp: int | None = wire("Timestamp")
+    timestamp: int | None = wire("Timestamp", sync_only=True)
 
 
 # --------------------------------------------------------------------------- receivables
