@@ -561,13 +561,23 @@ def field_for_wire(model_cls: type, wire: str) -> str | None:
     return plan.name if plan is not None else None
 
 
-def wire_names(model_cls: type, *, include_children: bool = False) -> tuple[str, ...]:
+def wire_names(
+    model_cls: type, *, include_children: bool = False, include_sync_only: bool = False
+) -> tuple[str, ...]:
     """Every Exact property a model reads, in declaration order (for ``$select``).
 
-    Child collections (``SalesEntryLines``...) are left out unless asked for.
+    Child collections (``SalesEntryLines``...) and properties only the ``sync/``
+    endpoints have (``Timestamp``) are left out unless asked for.
+
+    >>> from exactbridge.exact.models import CostCenter
+    >>> wire_names(CostCenter)[-5:]
+    ('ID', 'Code', 'Description', 'Active', 'EndDate')
     """
     return tuple(
-        plan.wire for plan in _plans(model_cls) if include_children or plan.kind != "children"
+        plan.wire
+        for plan in _plans(model_cls)
+        if (include_children or plan.kind != "children")
+        and (include_sync_only or not plan.sync_only)
     )
 
 
