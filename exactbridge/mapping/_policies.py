@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -129,8 +129,77 @@ def _tuple(value: Any) -> tuple[Any, ...]:
     return tuple(value)
 
 
+_E = TypeVar("_E", bound=enum.Enum)
+
+
+def _enum(cls: type[_E], key: str) -> Callable[[Any], _E]:
+    """A converter that also accepts an enum's value (``"next_open"``) in code."""
+
+    def convert(value: Any) -> _E:
+        if isinstance(value, cls):
+            return value
+        for member in cls:
+            if member.value == value:
+                return member
+        raise ConfigurationError(
+            f"{value!r} is not accepted",
+            key=key,
+            expected="one of " + ", ".join(repr(m.value) for m in cls),
+        )
+
+    return convert
+
+
+def _enums(cls: type[_E], key: str) -> Callable[[Any], tuple[_E, ...]]:
+    """Like :func:`_enum`, for a sequence of values."""
+    one = _enum(cls, key)
+
+    def convert(value: Any) -> tuple[_E, ...]:
+        if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+            raise ConfigurationError(f"{value!r} is not a list", key=key, expected="a list")
+        return tuple(one(item) for item in value)
+
+    return convert
+
+
 def _mapping(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
     return MappingProxyType(dict(value or {}))
+
+
+def _to_code_sources(value: Any) -> tuple[CodeSource, ...]:
+    return _enums(CodeSource, "debtor.code_sources")(value)
+
+
+def _to_date_sources(value: Any) -> tuple[DateSource, ...]:
+    return _enums(DateSource, "period.date_sources")(value)
+
+
+def _to_unavailable(value: Any) -> UnavailablePeriod:
+    return _enum(UnavailablePeriod, "period.when_unavailable")(value)
+
+
+def _to_credit_mode(value: Any) -> CreditNoteMode:
+    return _enum(CreditNoteMode, "credit_notes.mode")(value)
+
+
+def _to_ledger_order(value: Any) -> tuple[LedgerSource, ...]:
+    return _enums(LedgerSource, "ledger.order")(value)
+
+
+def _to_non_numeric(value: Any) -> NonNumericNumber:
+    return _enum(NonNumericNumber, "numbering.non_numeric")(value)
+
+
+def _to_booking_mode(value: Any) -> BookingMode:
+    return _enum(BookingMode, "summary.mode")(value)
+
+
+def _to_unmatched(value: Any) -> UnmatchedPayments:
+    return _enum(UnmatchedPayments, "payments.unmatched")(value)
+
+
+def _to_receipt_sign(value: Any) -> ReceiptSign:
+    return _enum(ReceiptSign, "payments.receipt_sign")(value)
 
 
 def category_key(value: str) -> str:
@@ -196,7 +265,7 @@ class DebtorPolicy:
     """
 
     code_sources: tuple[CodeSource, ...] = attrs.field(
-        default=(CodeSource.INTERNAL_NUMBER,), converter=_tuple
+        default=(CodeSource.INTERNAL_NUMBER,), converter=_to_code_sources
     )
     extern_source: str | None = None
     prefix: str = ""
@@ -255,9 +324,12 @@ class PeriodPolicy:
     """
 
     date_sources: tuple[DateSource, ...] = attrs.field(
-        default=(DateSource.INVOICE_DATE,), converter=_tuple
+        default=(DateSource.INVOICE_DATE,), converter=_to_date_sources
     )
-    when_unavailable: UnavailablePeriod = UnavailablePeriod.ERROR
+    when_unavailable: UnavailablePeriod = attrs.field(
+        default=UnavailablePeriod.ERROR,
+        converter=_to_unavailable,
+    )
     line_service_period: bool = False
     entry_date_in_period: bool = True
 
@@ -296,7 +368,9 @@ class CreditNotePolicy:
     reverses, where the source gives one.
     """
 
-    mode: CreditNoteMode = CreditNoteMode.CREDIT_NOTE
+    mode: CreditNoteMode = attrs.field(
+        default=CreditNoteMode.CREDIT_NOTE, converter=_to_credit_mode
+    )
     journal: str | None = attrs.field(default=None, converter=_code_or_none)
     description_template: str = "Credit note {number} for {credited_invoice}"
     description_template_without_original: str = "Credit note {number}"
@@ -430,7 +504,9 @@ class LedgerMapping:
     by_product: Mapping[str, LedgerTarget] = attrs.field(factory=dict, converter=_targets)
     by_course_template: Mapping[str, LedgerTarget] = attrs.field(factory=dict, converter=_targets)
     by_course_edition: Mapping[str, LedgerTarget] = attrs.field(factory=dict, converter=_targets)
-    order: tuple[LedgerSource, ...] = attrs.field(default=_DEFAULT_LEDGER_ORDER, converter=_tuple)
+    order: tuple[LedgerSource, ...] = attrs.field(
+        default=_DEFAULT_LEDGER_ORDER, converter=_to_ledger_order
+    )
     default_cost_center: str | None = attrs.field(default=None, converter=_code_or_none)
     default_cost_unit: str | None = attrs.field(default=None, converter=_code_or_none)
     discount_account: str | None = attrs.field(default=None, converter=_code_or_none)
@@ -516,7 +592,9 @@ class NumberingPolicy:
     template: str = "{prefix}{number}"
     prefix: str = ""
     number_width: int = 0
-    non_numeric: NonNumericNumber = NonNumericNumber.ERROR
+    non_numeric: NonNumericNumber = attrs.field(
+        default=NonNumericNumber.ERROR, converter=_to_non_numeric
+    )
     description_template: str = "{number} {party_name}"
 
     def __attrs_post_init__(self) -> None:
@@ -551,7 +629,7 @@ class SummaryPolicy:
     account, cost center and cost unit.
     """
 
-    mode: BookingMode = BookingMode.PER_INVOICE
+    mode: BookingMode = attrs.field(default=BookingMode.PER_INVOICE, converter=_to_booking_mode)
     collective_debtor_code: str | None = attrs.field(default=None, converter=_code_or_none)
     description_template: str = "Revenue {label}"
     line_description_template: str = "Revenue {gl_account} VAT {vat_code}"
@@ -595,10 +673,15 @@ class PaymentMatchingPolicy:
     psp_cost_account: str | None = attrs.field(default=None, converter=_code_or_none)
     payout_account: str | None = attrs.field(default=None, converter=_code_or_none)
     unassigned_account: str | None = attrs.field(default=None, converter=_code_or_none)
-    unmatched: UnmatchedPayments = UnmatchedPayments.UNASSIGNED_ACCOUNT
+    unmatched: UnmatchedPayments = attrs.field(
+        default=UnmatchedPayments.UNASSIGNED_ACCOUNT,
+        converter=_to_unmatched,
+    )
     standard_debtor_code: str | None = attrs.field(default=None, converter=_code_or_none)
     revenue_groups: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
-    receipt_sign: ReceiptSign = ReceiptSign.POSITIVE
+    receipt_sign: ReceiptSign = attrs.field(
+        default=ReceiptSign.POSITIVE, converter=_to_receipt_sign
+    )
 
     def __attrs_post_init__(self) -> None:
         _check_code("payments.bank_journal", self.bank_journal)

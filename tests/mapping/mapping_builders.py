@@ -25,7 +25,9 @@ HIGH = D("0.21")
 LOW = D("0.09")
 
 
-def periods(year: int = 2024, first_month: int = 1, *, fin_year: int | None = None) -> list[FinancialPeriod]:
+def periods(
+    year: int = 2024, first_month: int = 1, *, fin_year: int | None = None
+) -> list[FinancialPeriod]:
     """Twelve monthly periods of one financial year starting in ``first_month`` of ``year``."""
     result = []
     fin_year = fin_year if fin_year is not None else year
@@ -39,7 +41,7 @@ def periods(year: int = 2024, first_month: int = 1, *, fin_year: int | None = No
 
 
 def reference(**overrides: Any) -> ReferenceData:
-    """GL 8000/8010/8020/8100/8200 revenue, 1300 debtors, 4500 costs, 2000 transfer, 2999 unassigned."""
+    """A Dutch division: revenue 8000-8200, debtors 1300, costs 4500, transfer 2000, unassigned 2999."""
     values: dict[str, Any] = {
         "gl_accounts": [
             GLAccount("8000", 110, "Revenue high"),

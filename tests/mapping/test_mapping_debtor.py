@@ -33,7 +33,8 @@ def test_which_field_is_used_as_debtor_number(ref, sources, expected_code, expec
     decision = resolve_debtor(invoice(party=who), ref, policy)
     assert decision.action is DebtorAction.CREATE
     assert decision.code == PAD(expected_code)
-    assert decision.account is not None and decision.account.code == PAD(expected_code)
+    assert decision.account is not None
+    assert decision.account.code == PAD(expected_code)
     assert decision.code_source == expected_source
 
 
@@ -61,7 +62,8 @@ def test_no_option_provides_a_debtor_number_lets_exact_assign_the_code(ref):
     decision = resolve_debtor(invoice(party=who), ref, DebtorPolicy())
     assert decision.action is DebtorAction.CREATE
     assert decision.code is None
-    assert decision.account is not None and decision.account.name == "Bob Jansen"
+    assert decision.account is not None
+    assert decision.account.name == "Bob Jansen"
 
 
 # Coachview: "fill in exactly the ExternSource that is listed in the company or personal file."
@@ -87,7 +89,9 @@ def test_debtor_prefix_applies_only_to_internal_number(ref):
 def test_debtor_codes_are_right_aligned_to_18_characters(ref):
     decision = resolve_debtor(invoice(party=party(internal_number="123")), ref, DebtorPolicy())
     assert decision.code is not None
-    assert len(decision.code) == 18 and decision.code.endswith("123") and decision.code.startswith(" ")
+    assert len(decision.code) == 18
+    assert decision.code.endswith("123")
+    assert decision.code.startswith(" ")
 
 
 def test_debtor_code_longer_than_18_characters_is_refused(ref):
@@ -121,13 +125,15 @@ def test_linked_account_is_used_before_any_code(ref):
 def test_stale_link_falls_back_to_the_code(ref):
     who = party(internal_number="7", exact_account_id="deleted-account")
     decision = resolve_debtor(invoice(party=who), ref, DebtorPolicy())
-    assert decision.account_id == "acc-7" and decision.matched_by == "code"
+    assert decision.account_id == "acc-7"
+    assert decision.matched_by == "code"
 
 
 def test_existing_customer_is_found_by_email_address(ref):
     who = party(internal_number="42", email="  ANN@example.org ")
     decision = resolve_debtor(invoice(party=who), ref, DebtorPolicy())
-    assert decision.account_id == "acc-7" and decision.matched_by == "email"
+    assert decision.account_id == "acc-7"
+    assert decision.matched_by == "email"
 
 
 # Virtuagym: "Disable check on email address? Should we disable the check if a customer exists by
@@ -155,7 +161,8 @@ def test_email_shared_by_two_accounts_is_not_guessed():
 def test_existing_organisation_is_found_by_vat_number(ref):
     who = party(kind=PartyKind.ORGANISATION, vat_number="nl 0000.00.000 b01")
     decision = resolve_debtor(invoice(party=who), ref, DebtorPolicy())
-    assert decision.account_id == "acc-vat" and decision.matched_by == "vat_number"
+    assert decision.account_id == "acc-vat"
+    assert decision.matched_by == "vat_number"
 
 
 def test_match_by_vat_number_can_be_switched_off(ref):
@@ -269,9 +276,7 @@ def test_supplier_refusal_can_be_switched_off(ref):
 
 
 def test_customer_that_is_also_a_supplier_is_accepted():
-    ref = reference(
-        accounts=[KnownAccount("both", code="42", is_customer=True, is_supplier=True)]
-    )
+    ref = reference(accounts=[KnownAccount("both", code="42", is_customer=True, is_supplier=True)])
     assert resolve_debtor(invoice(), ref, DebtorPolicy()).account_id == "both"
 
 
