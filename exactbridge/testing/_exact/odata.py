@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-import functools
 import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -33,6 +32,7 @@ from exactbridge.testing._exact.schema import EdmType, EntitySet
 __all__ = [
     "Filter",
     "QueryError",
+    "first_after",
     "format_literal",
     "parse_expand",
     "parse_filter",
@@ -503,8 +503,6 @@ def _compare(left: Any, right: Any) -> int:
     if left is None or right is None:
         return (left is not None) - (right is not None)
     left, right = _as_datetime(left), _as_datetime(right)
-    if isinstance(left, uuid.UUID) and isinstance(right, uuid.UUID):
-        left, right = str(left), str(right)
     return int(left > right) - int(left < right)
 
 
@@ -517,17 +515,42 @@ def compare_keys(left: Sequence[Any], right: Sequence[Any], order: Sequence[bool
     return 0
 
 
+def _sort_key(value: Any) -> tuple[int, Any]:
+    if value is None:
+        return (0, 0)
+    if isinstance(value, uuid.UUID):
+        return (1, value.int)  # same order as comparing UUIDs, without Python-level __lt__
+    return (1, _as_datetime(value))
+
+
 def sort_rows(
     rows: list[dict[str, Any]], order: Sequence[tuple[str, bool]]
 ) -> list[dict[str, Any]]:
-    """Sort rows by ``order`` (``None`` sorts first in ascending order)."""
-    flags = [descending for _, descending in order]
+    """Sort rows by ``order`` (``None`` sorts first in ascending order).
+
+    Consistent with :func:`compare_keys`: one stable sort per property, the least
+    significant first.
+    """
+    out = list(rows)
+    for name, descending in reversed(order):
+        out.sort(key=lambda row: _sort_key(row.get(name)), reverse=descending)
+    return out
+
+
+def first_after(
+    rows: Sequence[Mapping[str, Any]], order: Sequence[tuple[str, bool]], after: Sequence[Any]
+) -> int:
+    """Index of the first row (of rows sorted by ``order``) that sorts after ``after``."""
     names = [name for name, _ in order]
-
-    def cmp(a: dict[str, Any], b: dict[str, Any]) -> int:
-        return compare_keys([a.get(n) for n in names], [b.get(n) for n in names], flags)
-
-    return sorted(rows, key=functools.cmp_to_key(cmp))
+    flags = [descending for _, descending in order]
+    low, high = 0, len(rows)
+    while low < high:
+        middle = (low + high) // 2
+        if compare_keys([rows[middle].get(n) for n in names], after, flags) > 0:
+            high = middle
+        else:
+            low = middle + 1
+    return low
 
 
 # -- keys and literals ---------------------------------------------------------------------

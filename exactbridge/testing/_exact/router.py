@@ -31,7 +31,7 @@ from exactbridge.testing._exact.limits import ErrorBudget, RateLimiter, epoch_ms
 from exactbridge.testing._exact.oauth import OAuthError, OAuthServer
 from exactbridge.testing._exact.odata import (
     QueryError,
-    compare_keys,
+    first_after,
     format_literal,
     parse_expand,
     parse_filter,
@@ -612,7 +612,6 @@ class Backend:
             order = [*order, (entity_set.key, False)]
         rows = sort_rows(rows, order)
         names = [name for name, _ in order]
-        flags = [descending for _, descending in order]
         skiptoken = params.get("$skiptoken")
         if skiptoken:
             try:
@@ -621,9 +620,7 @@ class Backend:
                 after = []
             if len(after) != len(order):
                 raise QueryError(f"The $skiptoken '{skiptoken}' is not valid.")
-            rows = [
-                row for row in rows if compare_keys([row.get(n) for n in names], after, flags) > 0
-            ]
+            rows = rows[first_after(rows, order, after) :]
         if skip:
             rows = rows[skip:]
         limit = entity_set.page_size if top is None else min(top, entity_set.page_size)
