@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import itertools
 import json
 import uuid
 
@@ -315,3 +316,29 @@ def test_bad_query_options_are_400(proto_http, params, fragment):
     response = proto_http.get(ACCOUNTS, params=params)
     assert response.status_code == 400
     assert fragment in error_value(response)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.none() | st.text(max_size=3), st.none() | st.integers(-5, 5)),
+        max_size=25,
+    ),
+    st.sampled_from(["Name", "Count"]),
+    st.booleans(),
+)
+def test_sorting_and_skiptokens_agree(values, field, descending):
+    from exactbridge.testing._exact.odata import compare_keys, first_after, sort_rows
+
+    rows = [
+        {"ID": uuid.UUID(int=index * 7919 % 1000), "Name": name, "Count": count}
+        for index, (name, count) in enumerate(values)
+    ]
+    order = [(field, descending), ("ID", False)]
+    ordered = sort_rows(rows, order)
+    names = [name for name, _ in order]
+    flags = [desc for _, desc in order]
+    for left, right in itertools.pairwise(ordered):
+        assert compare_keys([left[n] for n in names], [right[n] for n in names], flags) < 0
+    for index, row in enumerate(ordered):
+        assert first_after(ordered, order, [row[n] for n in names]) == index + 1
