@@ -388,7 +388,7 @@ def parse_body(
         if name == "__metadata":
             continue
         if name in entity_set.children:
-            items = raw.get("results") if isinstance(raw, Mapping) else raw
+            items = raw.get("results", raw) if isinstance(raw, Mapping) else raw
             if items is None:
                 continue
             if not isinstance(items, list) or not all(isinstance(i, Mapping) for i in items):
