@@ -45,7 +45,7 @@ def refused(domain: ExactDomain, path: str, body: dict[str, Any], status: int = 
     return caught.value.message
 
 
-# -- accounts -------------------------------------------------------------------------------------
+# -- accounts ----------------------------------------------------------------------------------
 
 
 def test_account_name_is_mandatory(domain: ExactDomain, seeded: SeededDivision) -> None:
@@ -105,7 +105,8 @@ def test_account_flags_are_kept(domain: ExactDomain, seeded: SeededDivision) -> 
         True,
         True,
     )
-    assert customer["Type"] == "A" and customer["Blocked"] is False
+    assert customer["Type"] == "A"
+    assert customer["Blocked"] is False
     assert refused(domain, "crm/Accounts", {"Name": "X", "Status": "Q"}) == "Invalid: Status"
 
 
@@ -209,7 +210,7 @@ def test_direct_debit_mandates(domain: ExactDomain, seeded: SeededDivision) -> N
     assert message == "Invalid reference: Bank account\r\nAlready exists: Reference M-1"
 
 
-# -- journals, VAT, GL -------------------------------------------------------------------------------
+# -- journals, VAT, GL -------------------------------------------------------------------------
 
 
 def test_journal_rules(domain: ExactDomain, seeded: SeededDivision) -> None:
@@ -359,7 +360,7 @@ def test_financial_periods_are_read_only(domain: ExactDomain, seeded: SeededDivi
     assert caught.value.status == 405
 
 
-# -- documents ---------------------------------------------------------------------------------------
+# -- documents ---------------------------------------------------------------------------------
 
 
 def test_documents_and_attachments(domain: ExactDomain, seeded: SeededDivision) -> None:
@@ -408,7 +409,8 @@ def test_attachment_validation(domain: ExactDomain, seeded: SeededDivision) -> N
         {"Document": str(uuid.uuid4()), "FileName": "x.pdf", "Attachment": "%%%"},
         status=400,
     )
-    assert "Attachment" in message and "Edm.Binary" in message
+    assert "Attachment" in message
+    assert "Edm.Binary" in message
     assert refused(domain, "documents/Documents", {}) == "Mandatory: Subject\r\nMandatory: Type"
 
 
