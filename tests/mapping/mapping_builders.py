@@ -41,7 +41,7 @@ def periods(
 
 
 def reference(**overrides: Any) -> ReferenceData:
-    """A Dutch division: revenue 8000-8200, debtors 1300, costs 4500, transfer 2000, unassigned 2999."""
+    """A Dutch division: revenue 8000-8200, debtors 1300, costs 4500, transfer 2000."""
     values: dict[str, Any] = {
         "gl_accounts": [
             GLAccount("8000", 110, "Revenue high"),
