@@ -19,9 +19,14 @@ import os
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
-from exactbridge.sources.clubassistent import Pain008Reader, mandates_from_direct_debits
+from exactbridge.errors import SourceError
+from exactbridge.sources.clubassistent import (
+    DirectDebit,
+    Pain008Reader,
+    mandates_from_direct_debits,
+)
 from exactbridge.sources.coachview import CoachviewClient, invoice_to_record
 from exactbridge.sources.paynl import PayClient, settlement_to_payout
 from exactbridge.testing.clock import FakeClock
@@ -87,12 +92,12 @@ def paynl(settlements: int, transactions: int) -> Callable[[], int]:
 
 def pain008(path: str) -> Callable[[], int]:
     def run() -> int:
-        errors: list[object] = []
+        errors: list[SourceError] = []
         count = 0
 
-        def counted():  # type: ignore[no-untyped-def]
+        def counted() -> Iterator[DirectDebit]:
             nonlocal count
-            for debit in Pain008Reader().iter_direct_debits(path, errors=errors):  # type: ignore[arg-type]
+            for debit in Pain008Reader().iter_direct_debits(path, errors=errors):
                 count += 1
                 yield debit
 
