@@ -168,27 +168,27 @@ class TinyDomain(ExactDomain):
 
     def __init__(self, now: Callable[[], dt.datetime]) -> None:
         self._now = now
-        self._sets = {s.path.lower(): s for s in SETS}
+        self._tiny_sets = {s.path.lower(): s for s in SETS}
         self.user_id = uuid.UUID("11111111-2222-4333-8444-555555555555")
         self.reset()
 
     def entity_set(self, path: str) -> EntitySet | None:
-        return self._sets.get(path.lower())
+        return self._tiny_sets.get(path.lower())
 
     def entity_sets(self) -> Iterable[EntitySet]:
-        return list(self._sets.values())
+        return list(self._tiny_sets.values())
 
     def add_division(self, code: int, *, description: str = "", country: str = "NL") -> None:
-        self._divisions[code] = description or f"Division {code}"
+        self._tiny_divisions[code] = description or f"Division {code}"
 
     def has_division(self, code: int) -> bool:
-        return code in self._divisions
+        return code in self._tiny_divisions
 
     def divisions(self) -> list[int]:
-        return sorted(self._divisions)
+        return sorted(self._tiny_divisions)
 
     def reset(self) -> None:
-        self._divisions: dict[int, str] = {}
+        self._tiny_divisions: dict[int, str] = {}
         self._tables: dict[tuple[int, str], dict[Any, dict[str, Any]]] = {}
         self._timestamps = itertools.count(1000)
 
@@ -197,7 +197,7 @@ class TinyDomain(ExactDomain):
 
     def rows(self, division: int, entity_set: EntitySet) -> list[dict[str, Any]]:
         if entity_set.table == "Divisions":
-            return [{"Code": c, "Description": d} for c, d in sorted(self._divisions.items())]
+            return [{"Code": c, "Description": d} for c, d in sorted(self._tiny_divisions.items())]
         return [dict(row) for row in self._table(division, entity_set).values()]
 
     def get(self, division: int, entity_set: EntitySet, key: uuid.UUID | int) -> dict[str, Any]:
@@ -209,7 +209,7 @@ class TinyDomain(ExactDomain):
     def children(
         self, division: int, entity_set: EntitySet, key: uuid.UUID | int, navigation: str
     ) -> list[dict[str, Any]]:
-        child = self._sets[entity_set.children[navigation].lower()]
+        child = self._tiny_sets[entity_set.children[navigation].lower()]
         link = "Account" if navigation == "BankAccounts" else entity_set.key
         return [r for r in self.rows(division, child) if r.get(link) == key]
 
@@ -249,7 +249,7 @@ class TinyDomain(ExactDomain):
         for line in lines or []:
             self.create(
                 division,
-                self._sets["salesentry/salesentrylines"],
+                self._tiny_sets["salesentry/salesentrylines"],
                 {**line, "EntryID": str(row[entity_set.key])},
             )
         return dict(row)
@@ -272,7 +272,7 @@ class TinyDomain(ExactDomain):
     def current_user(self) -> dict[str, Any]:
         return {
             "UserID": self.user_id,
-            "CurrentDivision": min(self._divisions) if self._divisions else None,
+            "CurrentDivision": min(self._tiny_divisions) if self._tiny_divisions else None,
             "FullName": "Fake User",
         }
 

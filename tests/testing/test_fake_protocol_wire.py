@@ -61,9 +61,12 @@ def test_advance_and_set():
 def test_clock_is_thread_safe():
     clock = FakeClock()
     start = clock.now()
-    threads = [
-        threading.Thread(target=lambda: [clock.sleep(1) for _ in range(200)]) for _ in range(4)
-    ]
+
+    def work() -> None:
+        for _ in range(200):
+            clock.sleep(1)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -232,3 +235,17 @@ async def test_async_transport_serves_the_same_backend(proto_fake: FakeExactOnli
         listed = await client.get("/api/v1/123/crm/Contacts", params={"$inlinecount": "allpages"})
         assert json.loads(listed.text)["d"]["__count"] == "1"
     assert proto_fake.count() == 2
+
+
+def test_public_exports():
+    import exactbridge.testing as testing
+    import exactbridge.testing.pytest_plugin as plugin
+    import exactbridge.testing.server as server
+
+    for module in (testing, plugin, server):
+        for name in module.__all__:
+            assert getattr(module, name) is not None, name
+    assert {"FakeExactOnline", "FakeClock", "Fault", "CallRecord", "TokenGrant"} <= set(
+        testing.__all__
+    )
+    assert testing.FakeExactOnline.__doc__
