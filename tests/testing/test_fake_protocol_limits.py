@@ -211,6 +211,15 @@ def test_faults_on_the_token_endpoint(proto_fake: FakeExactOnline):
     proto_fake.fail_next(Fault.SERVER_ERROR, path="/api/oauth2/token")
     client = httpx.Client(transport=proto_fake.transport(), base_url="https://x.example")
     assert client.post("/api/oauth2/token", data={"grant_type": "x"}).status_code == 500
+    assert proto_fake.token_calls == 1
+    assert proto_fake.calls[-1].endpoint == "oauth2/token"
+
+
+def test_faulted_calls_are_logged_with_division_and_endpoint(proto_http, proto_fake):
+    proto_fake.fail_next(Fault.SERVER_ERROR)
+    proto_http.get(CONTACTS + "(guid'00000000-0000-0000-0000-000000000001')")
+    call = proto_fake.calls[-1]
+    assert (call.division, call.endpoint, call.status) == (123, "crm/Contacts", 500)
 
 
 def test_fail_next_validates_its_arguments(proto_fake):

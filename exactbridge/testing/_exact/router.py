@@ -136,6 +136,24 @@ def _parse_target(sub: str) -> _Target:
     return _Target(sub[:open_paren], sub[open_paren + 1 : close], rest or None)
 
 
+def _describe(path: str) -> tuple[int | None, str]:
+    """Best-effort (division, endpoint) of a URL path, for the call log of faulted calls."""
+    lowered = path.lower()
+    if lowered.startswith("/api/oauth2/"):
+        return None, lowered[len("/api/") :]
+    if lowered.startswith("/api/v1/current/me"):
+        return None, "current/Me"
+    if not lowered.startswith("/api/v1/"):
+        return None, ""
+    division_text, _, rest = path[len("/api/v1/") :].partition("/")
+    if not division_text.isdigit():
+        return None, ""
+    set_path = rest.split("(", 1)[0]
+    if set_path.endswith("/$count"):
+        set_path = set_path[: -len("/$count")]
+    return int(division_text), set_path
+
+
 def _quote(value: str) -> str:
     return urllib.parse.quote(value, safe="'(),*$")
 
@@ -257,7 +275,12 @@ class Backend:
             status = 200
             body = MAINTENANCE_PAGE.encode("utf-8")
             headers["Content-Type"] = "text/html; charset=utf-8"
-        self.calls.append(CallRecord(method, path, query, status, None, now, "", rule.kind))
+        division, endpoint = _describe(path)
+        self.calls.append(
+            CallRecord(method, path, query, status, division, now, endpoint, rule.kind)
+        )
+        if endpoint == "oauth2/token":
+            self.token_calls.append(TokenCall("", status or 0, now))
         if rule.kind is Fault.TIMEOUT:
             raise httpx.ReadTimeout("fake Exact Online: timed out (injected)", request=request)
         if rule.kind is Fault.CONNECTION_ERROR:
