@@ -47,9 +47,9 @@ def _frozen(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
 
 
 def _reader(data: Any, kind: str) -> RecordReader:
-    reader = RecordReader(SOURCE, data, id_field="id")
-    reader.record_id = f"{kind} {reader.record_id}"
-    return reader
+    raw = data.get("id") if isinstance(data, Mapping) else None
+    known = isinstance(raw, (int, str)) and not isinstance(raw, bool) and str(raw)
+    return RecordReader(SOURCE, data, record_id=f"{kind} {str(raw)[:40] if known else '?'}")
 
 
 def _flexible_date(reader: RecordReader, field: str) -> dt.date | None:
