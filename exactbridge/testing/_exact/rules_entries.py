@@ -770,10 +770,11 @@ class SalesEntryRules(TableRules):
         ):
             problems.add("financial_year")
         problems.raise_if_any()
+        previous_document = row.get("Document")
         changes = {k: v for k, v in entry.items() if row.get(k) != v}
         if changes:
             tx.patch(self.table, row["EntryID"], changes)
-        self._link_document(tx, tx.table(self.table)[row["EntryID"]], row.get("Document"))
+        self._link_document(tx, tx.table(self.table)[row["EntryID"]], previous_document)
         book_sales_entry(tx, row["EntryID"])
 
     def drop(self, tx: Txn, row: Row) -> None:
