@@ -17,9 +17,9 @@ DIV = 1001
 NOW = dt.datetime(2025, 3, 1, 9, 30, tzinfo=dt.timezone.utc)
 
 
-def wall(*args: int) -> dt.datetime:
-    """A naive Amsterdam wall-clock datetime, as the domain stores it."""
-    return dt.datetime(*args)
+def wall(year: int, month: int, day: int) -> dt.datetime:
+    """A naive Amsterdam wall-clock date, as the domain stores it."""
+    return dt.datetime.combine(dt.date(year, month, day), dt.time())
 
 
 @pytest.fixture
