@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from exactbridge.errors import ConfigurationError, SourceFileError
 from exactbridge.records import AmountBasis, PartyKind
@@ -304,3 +306,9 @@ def test_value_parsers() -> None:
 def test_unknown_encoding_is_a_configuration_error() -> None:
     with pytest.raises(ConfigurationError, match="encoding"):
         CsvFormat(encoding="klingon")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.decimals(min_value=-(10**9), max_value=10**9, places=2, allow_nan=False))
+def test_dutch_amounts_round_trip(value: Decimal) -> None:
+    assert parse_dutch_decimal(format_dutch_amount(value)) == value
