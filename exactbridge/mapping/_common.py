@@ -63,8 +63,8 @@ def record_identity(record: object) -> tuple[str, str | None]:
     source_id = getattr(record, "source_id", None)
     source = getattr(record, "source", None)
     return (
-        source_id if isinstance(source_id, str) else "<unknown>",
-        source if isinstance(source, str) else None,
+        source_id if isinstance(source_id, str) and source_id.strip() else "<unknown>",
+        source if isinstance(source, str) and source.strip() else None,
     )
 
 

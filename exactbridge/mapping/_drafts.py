@@ -310,7 +310,13 @@ class PayoutMatch:
 
 @attrs.frozen
 class SummaryResult:
-    """The outcome of summary booking: the entries, and the invoices that could not be mapped."""
+    """The outcome of summary booking.
+
+    ``entries`` are the summary entries to book, ``failed`` the invoices that could
+    not be mapped, and ``nothing_to_book`` the source ids of invoices whose day (or
+    period) added up to nothing at all, so no entry was needed for them.
+    """
 
     entries: tuple[SalesEntryDraft, ...]
     failed: tuple[MappingError, ...] = ()
+    nothing_to_book: tuple[str, ...] = ()

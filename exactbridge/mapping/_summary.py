@@ -159,6 +159,7 @@ def _summarize(
                 pair[1] += line.vat_amount
 
     entries = []
+    nothing: list[str] = []
     for (source, currency, label), group in sorted(groups.items()):
         drafts = []
         for (gl_account, vat_code, cost_center, cost_unit, percentage), (net, vat) in sorted(
@@ -188,6 +189,7 @@ def _summarize(
                 )
             )
         if not drafts:
+            nothing.extend(group.source_ids)
             continue
         gross = sum((line.amount_excl_vat + line.vat_amount for line in drafts), _ZERO)
         record = _Summary(f"{source}-{label}", source)
@@ -210,7 +212,9 @@ def _summarize(
                 source_ids=tuple(group.source_ids),
             )
         )
-    return SummaryResult(entries=tuple(entries), failed=tuple(failed))
+    return SummaryResult(
+        entries=tuple(entries), failed=tuple(failed), nothing_to_book=tuple(nothing)
+    )
 
 
 @total

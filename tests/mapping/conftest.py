@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from mapping_builders import reference
 
 from exactbridge.mapping import ReferenceData
+
+from .mapping_builders import reference
 
 
 @pytest.fixture

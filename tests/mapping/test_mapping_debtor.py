@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from mapping_builders import invoice, party, reference
 
 from exactbridge.errors import MappingError
 from exactbridge.mapping import (
@@ -14,6 +13,8 @@ from exactbridge.mapping import (
     resolve_debtor,
 )
 from exactbridge.records import Address, PartyKind
+
+from .mapping_builders import invoice, party, reference
 
 PAD = "{:>18}".format
 

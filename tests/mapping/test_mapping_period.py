@@ -6,7 +6,6 @@ import datetime as dt
 
 import attrs
 import pytest
-from mapping_builders import config, invoice, line, periods, reference
 
 from exactbridge.errors import MappingError
 from exactbridge.mapping import (
@@ -18,6 +17,8 @@ from exactbridge.mapping import (
     to_sales_entry,
 )
 from exactbridge.records import ServicePeriod
+
+from .mapping_builders import config, invoice, line, periods, reference
 
 DATED = invoice(
     invoice_date=dt.date(2024, 5, 3),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from mapping_builders import D, config, invoice, line, negate, party
 
 from exactbridge.errors import MappingError
 from exactbridge.mapping import (
@@ -17,6 +16,8 @@ from exactbridge.mapping import (
     entry_number,
     to_sales_entry,
 )
+
+from .mapping_builders import D, config, invoice, line, negate, party
 
 # --- numbering ---------------------------------------------------------------------------------
 

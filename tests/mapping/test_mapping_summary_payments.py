@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from mapping_builders import D, config, invoice, line, negate, party
 
 from exactbridge.errors import MappingError
 from exactbridge.mapping import (
@@ -20,6 +19,8 @@ from exactbridge.mapping import (
     to_sales_entry,
 )
 from exactbridge.records import Fee, Payment, Payout
+
+from .mapping_builders import D, config, invoice, line, negate, party
 
 # --- summary booking ---------------------------------------------------------------------------
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from mapping_builders import D, config, invoice, line, reference
 
 from exactbridge.errors import MappingError
 from exactbridge.mapping import (
@@ -19,6 +18,8 @@ from exactbridge.mapping import (
     to_sales_entry,
 )
 from exactbridge.records import AmountBasis
+
+from .mapping_builders import D, config, invoice, line, reference
 
 # --- VAT ---------------------------------------------------------------------------------------
 
