@@ -588,6 +588,9 @@ class SalesEntryRules(TableRules):
         entry["EntryID"] = key
         entry["Status"] = _OPEN
         entry["StatusDescription"] = "Open"
+        for flag in ("Reversal", "IsExtraDuty"):
+            if entry.get(flag) is None:
+                entry[flag] = False
         journal = self._header(tx, entry, problems, None)
         rate = entry.get("Rate") or _ONE
         for line in lines:
