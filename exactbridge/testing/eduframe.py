@@ -27,6 +27,7 @@ Its JSON is its own; it shares no parsing code with the client::
 from __future__ import annotations
 
 import base64
+import bisect
 import datetime as dt
 import enum
 import json
@@ -179,6 +180,7 @@ class FakeEduframe:
         self._served: list[dt.datetime] = []
         self._ids: dict[str, int] = {}
         self._invoice_seq = 0
+        self._paid: dict[int, Decimal] = {}
         self._rng = random.Random(0)
 
     def __repr__(self) -> str:
@@ -412,14 +414,7 @@ class FakeEduframe:
             rate = Decimal(vat["percentage"]) / 100 if vat and vat["has_vat"] else Decimal(0)
             excl += line
             incl += (line * (1 + rate)).quantize(_CENT, rounding=ROUND_HALF_UP)
-        paid = sum(
-            (
-                Decimal(p["amount"])
-                for p in self.payments.values()
-                if p["invoice_id"] == invoice["id"]
-            ),
-            Decimal(0),
-        )
+        paid = self._paid.get(invoice["id"], Decimal(0))
         invoice["total_excl"] = _money(excl)
         invoice["total_incl"] = _money(incl)
         invoice["total_open"] = _money(incl - paid)
@@ -456,6 +451,7 @@ class FakeEduframe:
             "date": (on or self.clock.now().date()).isoformat(),
         }
         self.payments[payment_id] = payment
+        self._paid[invoice_id] = self._paid.get(invoice_id, Decimal(0)) + value.quantize(_CENT)
         self._recompute(invoice)
         if Decimal(invoice["total_open"]) <= 0:
             invoice["status"] = "paid"
@@ -776,12 +772,15 @@ class FakeEduframe:
             for key in ("account_id", "order_id"):
                 if params.get(key):
                     rows = [row for row in rows if str(row.get(key)) == params[key]]
-        keyed = sorted(((int(row["id"]), row) for row in rows), key=lambda pair: pair[0])
+        keyed = [(int(row["id"]), row) for row in rows]
+        if any(keyed[i][0] > keyed[i + 1][0] for i in range(len(keyed) - 1)):
+            keyed.sort(key=lambda pair: pair[0])
         if tail == "invoices" and self.raw_invoices:
             # hostile rows are listed after the real ones; the cursor walks them by position
             top = keyed[-1][0] if keyed else 0
             keyed += [(top + index + 1, raw) for index, raw in enumerate(self.raw_invoices)]
-        remaining = [pair for pair in keyed if pair[0] > after]
+        position = bisect.bisect_right([key for key, _ in keyed], after)
+        remaining = keyed[position:]
         page = [row for _, row in remaining[:per_page]]
         headers: dict[str, str] = {}
         if len(remaining) > per_page and page:
