@@ -35,7 +35,7 @@ import re
 import secrets
 import urllib.parse
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -401,7 +401,8 @@ class FakeCoachview:
         if skip < 0 or not 0 < take <= 1000:
             return _json(400, {"message": "take must be 1..1000"}, headers)
         try:
-            rows = [r for r in self.entities[entity] if _matches(r, params.get("where"))]
+            predicate = _compile_where(params.get("where"))
+            rows = [r for r in self.entities[entity] if predicate(r)]
         except ValueError as exc:
             return _json(400, {"message": str(exc)}, headers)
         rows = rows + self.raw[entity]
@@ -428,31 +429,43 @@ def _as_day(text: str) -> dt.date:
         raise ValueError(f"bad date {text!r}: expected dd-mm-yyyy") from None
 
 
-def _matches(record: dict[str, Any], where: str | None) -> bool:
+def _compile_where(where: str | None) -> Callable[[dict[str, Any]], bool]:
+    """Parse a ``where`` expression once into a record predicate (ValueError if bad)."""
     if not where:
-        return True
+        return lambda record: True
     for op in ("=", ">", "<"):
         if op in where:
             field, _, value = where.partition(op)
             break
     else:
         raise ValueError(f"cannot parse where {where!r}")
-    actual = _lookup(record, field.strip())
-    if field.strip().lower() == "audittrail.gewijzigddatumtijd":
-        if actual is None:
-            return False
-        moment = dt.datetime.fromisoformat(str(actual)).date()
+    field = field.strip()
+    if field.lower() == "audittrail.gewijzigddatumtijd":
         if op == "=":
             bounds = value.split(",")
             if len(bounds) != 2:
                 raise ValueError("a date range needs two dates")
-            return _as_day(bounds[0]) <= moment <= _as_day(bounds[1])
-        bound = _as_day(value)
-        return moment > bound if op == ">" else moment < bound
+            low, high = _as_day(bounds[0]), _as_day(bounds[1])
+        else:
+            bound = _as_day(value)
+            low, high = (bound + _DAY, dt.date.max) if op == ">" else (dt.date.min, bound - _DAY)
+
+        def in_range(record: dict[str, Any]) -> bool:
+            actual = _lookup(record, field)
+            if actual is None:
+                return False
+            return low <= dt.datetime.fromisoformat(str(actual)).date() <= high
+
+        return in_range
     if op != "=":
         raise ValueError(f"{op} is only supported on dates")
     wanted = {v.strip().lower() for v in value.split(",")}
-    return actual is not None and str(actual).lower() in wanted
+
+    def equals(record: dict[str, Any]) -> bool:
+        actual = _lookup(record, field)
+        return actual is not None and str(actual).lower() in wanted
+
+    return equals
 
 
 def _json(status: int, body: Any, headers: Mapping[str, str] | None = None) -> httpx.Response:
