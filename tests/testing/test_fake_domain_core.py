@@ -506,3 +506,16 @@ def test_injectable_id_factory(clock: Clock) -> None:
     d = ExactDomain(now=clock, new_id=lambda: next(ids))
     d.add_division(DIV)
     assert d.create(DIV, es(d, "crm/Accounts"), {"Name": "A"})["ID"] == uuid.UUID(int=1)
+
+
+def test_docs_page_covers_every_entity_set(domain: ExactDomain) -> None:
+    from pathlib import Path
+
+    page = Path(__file__).parents[2] / "docs" / "testing-exact-entities.md"
+    text = page.read_text(encoding="utf-8")
+    missing = [s.path for s in domain.entity_sets() if f"`{s.path}`" not in text]
+    assert missing == []
+    for entity_set in domain.entity_sets():
+        for field in entity_set.fields:
+            if field != "Timestamp":
+                assert f"`{field}`" in text, (entity_set.path, field)
