@@ -8,10 +8,12 @@ MockTransport in front of the fake lets a test watch or replace single answers.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -796,3 +798,63 @@ def test_secrets_never_reach_logs_reprs_or_messages(mode: str, caplog: pytest.Lo
         assert len(secret) >= 6
         for text in texts:
             assert secret not in text
+
+
+class GatedStore(MemoryTokenStore):
+    """Announces when a worker starts waiting for the refresh lock."""
+
+    def __init__(self, token: Token) -> None:
+        super().__init__(token)
+        self.entering = threading.Event()
+
+    def refresh_lock(self) -> contextlib.AbstractContextManager[None]:
+        inner = super().refresh_lock()
+
+        @contextlib.contextmanager
+        def announced() -> Iterator[None]:
+            self.entering.set()
+            with inner:
+                yield
+
+        return announced()
+
+    def lock_is_free(self) -> bool:
+        probe = MemoryTokenStore.refresh_lock(self)
+        acquired = threading.Event()
+        done = threading.Event()
+
+        def take() -> None:
+            with probe:
+                acquired.set()
+            done.set()
+
+        threading.Thread(target=take, daemon=True).start()
+        return acquired.wait(30) and done.wait(30)
+
+
+@pytest.mark.parametrize("loop_state", ["running", "closed"])
+def test_a_cancelled_async_request_does_not_keep_the_store_locked(loop_state: str):
+    world = World("async", make_store=lambda first, _fake: GatedStore(first))
+    store: GatedStore = world.store
+    world.advance(580)
+    other_worker = MemoryTokenStore.refresh_lock(store)
+    other_worker.__enter__()  # another worker is refreshing
+
+    async def go() -> None:
+        async with httpx.AsyncClient(transport=world.transport, auth=world.auth) as client:
+            task = asyncio.create_task(client.get(ME))
+            assert await asyncio.to_thread(store.entering.wait, 30)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            if loop_state == "running":
+                other_worker.__exit__(None, None, None)
+                # the helper thread gets the lock, finds the task gone and lets go again
+                assert await asyncio.to_thread(store.lock_is_free)
+
+    asyncio.run(go())
+    if loop_state == "closed":
+        other_worker.__exit__(None, None, None)
+        assert store.lock_is_free()
+    assert world.token_statuses() == []
+    assert world.requests == []
