@@ -260,6 +260,10 @@ class ReferenceData:
     _accounts_by_vat: dict[str, tuple[KnownAccount, ...]] = attrs.field(
         init=False, repr=False, eq=False
     )
+    # Line rules (VAT code, GL account, cost center, cost unit) already decided for a set of
+    # line keys under given policies; see exactbridge.mapping._sales. Kept here because the
+    # decisions are only valid for this reference data.
+    rules_cache: dict[object, object] = attrs.field(init=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
         setter = object.__setattr__
@@ -292,6 +296,7 @@ class ReferenceData:
                 by_vat.setdefault(vat, []).append(account)
         setter(self, "_accounts_by_email", {k: tuple(v) for k, v in by_email.items()})
         setter(self, "_accounts_by_vat", {k: tuple(v) for k, v in by_vat.items()})
+        setter(self, "rules_cache", {})
 
     def gl_account(self, code: str) -> GLAccount | None:
         """The GL account with this (unpadded) code, if any."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import cast
 
 from exactbridge.codes import pad_vat_code
 from exactbridge.mapping._common import (
@@ -25,7 +26,7 @@ from exactbridge.mapping._drafts import (
 from exactbridge.mapping._ledger import resolve_ledger
 from exactbridge.mapping._numbering import compose_entry_number, describe_invoice
 from exactbridge.mapping._period import _select
-from exactbridge.mapping._policies import BookingConfig, CreditNoteMode
+from exactbridge.mapping._policies import BookingConfig, CreditNoteMode, LedgerMapping, VatMapping
 from exactbridge.mapping._reference import JOURNAL_RETURN_INVOICE, JOURNAL_SALES, ReferenceData
 from exactbridge.mapping._vat import split_line, vat_code_for_line
 from exactbridge.records import Invoice, InvoiceLine, ServicePeriod
@@ -69,6 +70,56 @@ def _service_period(
     return start, end
 
 
+_RULES_CACHE_SIZE = 4096
+
+_Rules = tuple[Decimal, str, str, "str | None", "str | None"]
+
+
+def _line_rules(
+    invoice: Invoice, line: InvoiceLine, index: int, reference: ReferenceData, config: BookingConfig
+) -> _Rules:
+    """VAT rate, padded VAT code, GL account, cost center and cost unit of a line.
+
+    The decision depends only on the line's keys, the VAT and ledger policies and the
+    reference data, so successful decisions are remembered on the reference data: a
+    club with three VAT categories and ten products decides each combination once.
+    """
+    vat_mapping = config.vat
+    ledger = config.ledger
+    rate = line.vat_rate
+    key: object = (
+        id(vat_mapping),
+        id(ledger),
+        line.vat_category,
+        type(rate),
+        rate,
+        line.course_edition,
+        line.course_template,
+        line.product,
+        line.income_category,
+        line.is_discount is True,
+    )
+    cache = reference.rules_cache
+    try:
+        hit = cache.get(key)
+    except TypeError:  # an unhashable value: decide without the cache
+        hit = None
+        key = None
+    if hit is not None:
+        entry = cast("tuple[VatMapping, LedgerMapping, _Rules]", hit)
+        if entry[0] is vat_mapping and entry[1] is ledger:
+            return entry[2]
+    vat_code = vat_code_for_line(invoice, line, index, reference, vat_mapping)
+    gl_account, cost_center, cost_unit = resolve_ledger(invoice, line, index, reference, ledger)
+    rules = (vat_code.percentage, pad_vat_code(vat_code.code), gl_account, cost_center, cost_unit)
+    if key is not None:
+        if len(cache) >= _RULES_CACHE_SIZE:
+            cache.clear()
+        # The policies are kept alive by the entry, so their ids in the key stay theirs.
+        cache[key] = (vat_mapping, ledger, rules)
+    return rules
+
+
 def map_lines(
     invoice: Invoice, reference: ReferenceData, config: BookingConfig
 ) -> tuple[SalesEntryLineDraft, ...]:
@@ -91,9 +142,10 @@ def map_lines(
     for index, line in enumerate(lines):
         if not isinstance(line, InvoiceLine):
             fail(invoice, f"lines[{index}]", "BookingConfig", line, "expected an InvoiceLine")
-        vat_code = vat_code_for_line(invoice, line, index, reference, vat_mapping)
-        split = split_line(invoice, line, index, vat_code.percentage)
-        gl_account, cost_center, cost_unit = resolve_ledger(invoice, line, index, reference, ledger)
+        rate, vat_code, gl_account, cost_center, cost_unit = _line_rules(
+            invoice, line, index, reference, config
+        )
+        split = split_line(invoice, line, index, rate)
         quantity = line.quantity
         if type(quantity) is not Decimal or not quantity.is_finite() or abs(quantity) > MAX_AMOUNT:
             fail(
@@ -111,10 +163,10 @@ def map_lines(
         drafts.append(
             SalesEntryLineDraft(
                 gl_account=gl_account,
-                vat_code=pad_vat_code(vat_code.code),
+                vat_code=vat_code,
                 amount_excl_vat=split.net,
                 vat_amount=split.vat,
-                vat_percentage=vat_code.percentage,
+                vat_percentage=rate,
                 description=_clean_description(line.description),
                 quantity=quantity,
                 cost_center=cost_center,
