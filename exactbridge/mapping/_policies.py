@@ -396,8 +396,9 @@ class VatMapping:
     ``codes`` maps a source VAT category (an id, a name or a percentage, compared
     stripped and case-insensitively) to an Exact VAT code (Virtuagym "Connect the VAT
     categories of Virtuagym to your Exact Online account"). ``rates`` maps a
-    percentage (``"21"``) to a code for lines that state a rate but no mapped
-    category; ``default_code`` is the last resort. ``check_rate`` refuses a line whose
+    percentage (``"21"``) to a code, for categories written as a percentage
+    (``"21%"``) and for lines that state a rate but no mapped category;
+    ``default_code`` is the last resort. ``check_rate`` refuses a line whose
     stated rate differs from its Exact code's percentage. ``check_totals`` compares
     the computed totals with the invoice's own totals, allowing ``total_tolerance``.
 
@@ -448,6 +449,11 @@ class VatMapping:
     def code_for_category(self, category: str) -> str | None:
         """The Exact VAT code mapped to a source category, if any."""
         return self._by_category.get(category_key(category))
+
+    def code_for_percentage_text(self, category: str) -> str | None:
+        """The code ``rates`` maps to a category written as a percentage (``"21 %"``), if any."""
+        key = rate_key(category)
+        return self._by_rate.get(key) if key is not None else None
 
     def code_for_rate(self, rate: Decimal) -> str | None:
         """The Exact VAT code mapped to a rate given as a fraction (``Decimal("0.21")``)."""
@@ -643,7 +649,7 @@ class SummaryPolicy:
                 key="summary.collective_debtor_code",
                 expected="the code of the collective debtor",
             )
-        fields = ("label", "source", "count")
+        fields = ("label", "source", "count", "currency")
         validate_template(self.description_template, fields, key="summary.description_template")
         validate_template(self.your_ref_template, fields, key="summary.your_ref_template")
         validate_template(

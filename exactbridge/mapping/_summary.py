@@ -194,7 +194,12 @@ def _summarize(
         gross = sum((line.amount_excl_vat + line.vat_amount for line in drafts), _ZERO)
         record = _Summary(f"{source}-{label}", source)
         journal, entry_type = entry_kind(record, reference, config, gross < 0)  # type: ignore[arg-type]
-        values = {"label": label, "source": source, "count": str(len(group.source_ids))}
+        values = {
+            "label": label,
+            "source": source,
+            "count": str(len(group.source_ids)),
+            "currency": currency,
+        }
         entries.append(
             SalesEntryDraft(
                 journal=journal,

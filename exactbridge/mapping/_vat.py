@@ -85,6 +85,8 @@ def vat_code_for_line(
         if not isinstance(category, str):
             fail(invoice, field, f"{_POLICY}.codes", category, "a VAT category is a text")
         code = mapping.code_for_category(category)
+        if code is None:
+            code = mapping.code_for_percentage_text(category)
     rate = line.vat_rate
     if rate is not None:
         if type(rate) is not Decimal or not rate.is_finite() or not (0 <= rate < 1):

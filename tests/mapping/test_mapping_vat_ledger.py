@@ -52,6 +52,23 @@ def test_vat_code_by_stated_rate_when_no_category_is_mapped(ref):
     assert [x.vat_code for x in draft.lines] == ["2  ", "1  "]
 
 
+def test_vat_category_written_as_a_percentage_uses_the_rate_table(ref):
+    cfg = config(vat={"codes": {}, "rates": {"21": "2", "9": "1"}})
+    draft = to_sales_entry(invoice(line(vat_category="21 %"), line(vat_category="9.0")), ref, cfg)
+    assert [x.vat_code for x in draft.lines] == ["2  ", "1  "]
+
+
+def test_line_rules_follow_the_config_not_an_earlier_decision(ref):
+    # Decisions are remembered per reference data; another config must decide afresh.
+    first = to_sales_entry(invoice(), ref, config())
+    second = to_sales_entry(
+        invoice(), ref, config(vat={"codes": {"high": "1"}}, ledger={"default_account": "8010"})
+    )
+    assert (first.lines[0].vat_code, first.lines[0].gl_account) == ("2  ", "8000")
+    assert (second.lines[0].vat_code, second.lines[0].gl_account) == ("1  ", "8010")
+    assert second.lines[0].vat_amount == D("9.99")
+
+
 def test_default_vat_code_is_the_last_resort(ref):
     draft = to_sales_entry(
         invoice(line(vat_category="unknown")), ref, config(vat={"default_code": "2"})
