@@ -13,7 +13,7 @@ import datetime as dt
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -800,36 +800,38 @@ def test_secrets_never_reach_logs_reprs_or_messages(mode: str, caplog: pytest.Lo
             assert secret not in text
 
 
+class _Gate:
+    """A class-based lock context (no generator that garbage collection could close)."""
+
+    def __init__(self, store: GatedStore) -> None:
+        self._store = store
+
+    def __enter__(self) -> None:
+        self._store.entering.set()
+        self._store.lock.acquire()
+        self._store.acquired.set()
+
+    def __exit__(self, *exc: object) -> None:
+        self._store.lock.release()
+
+
 class GatedStore(MemoryTokenStore):
     """Announces when a worker starts waiting for the refresh lock."""
 
     def __init__(self, token: Token) -> None:
         super().__init__(token)
-        self.entering = threading.Event()
+        self.lock = threading.Lock()
+        self.entering = threading.Event()  # a worker started waiting for the lock
+        self.acquired = threading.Event()  # a worker got it
 
     def refresh_lock(self) -> contextlib.AbstractContextManager[None]:
-        inner = super().refresh_lock()
-
-        @contextlib.contextmanager
-        def announced() -> Iterator[None]:
-            self.entering.set()
-            with inner:
-                yield
-
-        return announced()
+        return _Gate(self)
 
     def lock_is_free(self) -> bool:
-        probe = MemoryTokenStore.refresh_lock(self)
-        acquired = threading.Event()
-        done = threading.Event()
-
-        def take() -> None:
-            with probe:
-                acquired.set()
-            done.set()
-
-        threading.Thread(target=take, daemon=True).start()
-        return acquired.wait(30) and done.wait(30)
+        if self.lock.acquire(timeout=30):
+            self.lock.release()
+            return True
+        return False
 
 
 @pytest.mark.parametrize("loop_state", ["running", "closed"])
@@ -837,8 +839,7 @@ def test_a_cancelled_async_request_does_not_keep_the_store_locked(loop_state: st
     world = World("async", make_store=lambda first, _fake: GatedStore(first))
     store: GatedStore = world.store
     world.advance(580)
-    other_worker = MemoryTokenStore.refresh_lock(store)
-    other_worker.__enter__()  # another worker is refreshing
+    store.lock.acquire()  # another worker is refreshing
 
     async def go() -> None:
         async with httpx.AsyncClient(transport=world.transport, auth=world.auth) as client:
@@ -848,13 +849,15 @@ def test_a_cancelled_async_request_does_not_keep_the_store_locked(loop_state: st
             with pytest.raises(asyncio.CancelledError):
                 await task
             if loop_state == "running":
-                other_worker.__exit__(None, None, None)
+                store.lock.release()
                 # the helper thread gets the lock, finds the task gone and lets go again
+                assert await asyncio.to_thread(store.acquired.wait, 30)
                 assert await asyncio.to_thread(store.lock_is_free)
 
     asyncio.run(go())
     if loop_state == "closed":
-        other_worker.__exit__(None, None, None)
+        store.lock.release()
+        assert store.acquired.wait(30)
         assert store.lock_is_free()
     assert world.token_statuses() == []
     assert world.requests == []
