@@ -140,7 +140,10 @@ def test_sales_entry_post_computes_the_header(exact: Exact) -> None:
     assert entry["EntryDate"] == ms(dt.date(2026, 2, 12))
     assert entry["DueDate"] == ms(dt.date(2026, 2, 26))
     assert entry["CustomerName"] == "Jan Jansen"
-    lines = exact.results(f"salesentry/SalesEntries(guid'{entry['EntryID']}')/SalesEntryLines")
+    lines = exact.results(
+        f"salesentry/SalesEntries(guid'{entry['EntryID']}')/SalesEntryLines",
+        **{"$orderby": "LineNumber"},
+    )
     assert [(x["LineNumber"], x["VATCode"], x["VATAmountFC"]) for x in lines] == [
         (1, "2  ", Decimal("8.82")),
         (2, "1  ", Decimal("0.90")),

@@ -22,12 +22,18 @@ from exactbridge.testing._exact.schema import EdmType, EntitySet, Field
 __all__ = [
     "AMSTERDAM",
     "CENT",
+    "INDEXED_FIELDS",
+    "TIMESTAMP_START",
     "DivisionState",
     "FakeODataError",
     "Problems",
     "Row",
+    "TableRules",
     "Txn",
+    "blank_row",
     "coerce_value",
+    "is_blank",
+    "label",
     "local_naive",
     "message",
     "midnight",
@@ -412,6 +418,21 @@ def parse_body(
 # -- storage ------------------------------------------------------------------------------
 
 
+# fields looked up often enough (per posted entry) to deserve an index
+INDEXED_FIELDS: tuple[tuple[str, str], ...] = (
+    ("SalesEntryLines", "EntryID"),
+    ("BankEntryLines", "EntryID"),
+    ("GeneralJournalEntryLines", "EntryID"),
+    ("TransactionLines", "EntryID"),
+    ("Receivables", "TransactionEntryID"),
+    ("Receivables", "Account"),
+    ("Receivables", "_SettledBy"),
+    ("SalesEntries", "EntryNumber"),
+    ("BankEntries", "EntryNumber"),
+    ("GeneralJournalEntries", "EntryNumber"),
+)
+
+
 class DivisionState:
     """Everything one administration holds: tables, counters, period locks, file bytes."""
 
@@ -423,6 +444,24 @@ class DivisionState:
         # (financial year, period, journal code or None for every journal)
         self.closed_periods: set[tuple[int, int, str | None]] = set()
         self.attachments: dict[uuid.UUID, bytes] = {}
+        # secondary indexes: (table, field) -> value -> keys (insertion-ordered)
+        self.indexes: dict[tuple[str, str], dict[Any, dict[Any, None]]] = {
+            name: {} for name in INDEXED_FIELDS
+        }
+
+    def index_add(self, table: str, key: Any, row: Mapping[str, Any]) -> None:
+        for (indexed_table, field), index in self.indexes.items():
+            if indexed_table == table:
+                index.setdefault(row.get(field), {})[key] = None
+
+    def index_drop(self, table: str, key: Any, row: Mapping[str, Any]) -> None:
+        for (indexed_table, field), index in self.indexes.items():
+            if indexed_table == table:
+                bucket = index.get(row.get(field))
+                if bucket is not None:
+                    bucket.pop(key, None)
+                    if not bucket:
+                        del index[row.get(field)]
 
     def table(self, name: str) -> dict[Any, Row]:
         table = self.tables.get(name)
@@ -460,17 +499,17 @@ class Txn:
         return self.state.table(name)
 
     def find(self, table: str, **criteria: object) -> list[Row]:
-        return [
-            row
-            for row in self.state.table(table).values()
-            if all(row.get(k) == v for k, v in criteria.items())
-        ]
+        rows = self.state.table(table)
+        if len(criteria) == 1:
+            ((field, value),) = criteria.items()
+            index = self.state.indexes.get((table, field))
+            if index is not None:
+                return [rows[key] for key in index.get(value, ())]
+        return [row for row in rows.values() if all(row.get(k) == v for k, v in criteria.items())]
 
     def first(self, table: str, **criteria: object) -> Row | None:
-        for row in self.state.table(table).values():
-            if all(row.get(k) == v for k, v in criteria.items()):
-                return row
-        return None
+        found = self.find(table, **criteria)
+        return found[0] if found else None
 
     def problems(self) -> Problems:
         return Problems(self.language)
@@ -533,8 +572,11 @@ class Txn:
             raise self.error("duplicate_key", key=key)
         row["Timestamp"] = self._stamp()
         rows[key] = row
+        state = self.state
+        state.index_add(table, key, row)
 
         def undo() -> None:
+            state.index_drop(table, key, row)
             rows.pop(key, None)
 
         self._undo.append(undo)
@@ -544,13 +586,18 @@ class Txn:
         rows = self.state.table(table)
         row = rows[key]
         before = dict(row)
+        state = self.state
 
         def undo() -> None:
+            state.index_drop(table, key, row)
             row.clear()
             row.update(before)
+            state.index_add(table, key, row)
 
         self._undo.append(undo)
+        state.index_drop(table, key, row)
         row.update(changes)
+        state.index_add(table, key, row)
         if touch:
             row["Modified"] = self.now
             row["Modifier"] = self.user_id
@@ -561,9 +608,12 @@ class Txn:
     def remove(self, table: str, key: Any, entity_type: int | None = None) -> Row:
         rows = self.state.table(table)
         row = rows.pop(key)
+        state = self.state
+        state.index_drop(table, key, row)
 
         def undo() -> None:
             rows[key] = row
+            state.index_add(table, key, row)
 
         self._undo.append(undo)
         if entity_type is not None and isinstance(key, uuid.UUID):

@@ -145,19 +145,20 @@ def _default_day(tx: Txn, year: int | None, period: int | None) -> dt.datetime:
     return _today(tx)
 
 
-def _used_entry_numbers(tx: Txn, journal_code: str, skip: object = None) -> set[int]:
-    used: set[int] = set()
-    for table, field, key in (
-        ("SalesEntries", "Journal", "EntryID"),
-        ("BankEntries", "JournalCode", "EntryID"),
-        ("GeneralJournalEntries", "JournalCode", "EntryID"),
-    ):
-        for row in tx.table(table).values():
-            if row.get(key) != skip and _strip(row.get(field)) == journal_code:
-                number = row.get("EntryNumber")
-                if number is not None:
-                    used.add(int(number))
-    return used
+_NUMBERED = (
+    ("SalesEntries", "Journal"),
+    ("BankEntries", "JournalCode"),
+    ("GeneralJournalEntries", "JournalCode"),
+)
+
+
+def _number_used(tx: Txn, journal_code: str, number: int) -> bool:
+    """Whether an entry of ``journal_code`` already has ``number``."""
+    for table, field in _NUMBERED:
+        for row in tx.find(table, EntryNumber=number):
+            if _strip(row.get(field)) == journal_code:
+                return True
+    return False
 
 
 def _compose_number(year: int, journal_code: str, sequence: int) -> int:
@@ -175,13 +176,12 @@ def assign_entry_number(tx: Txn, journal_code: str, year: int, supplied: int | N
     A supplied number that is already used in the journal is replaced by the next
     default number (Exact is known to ignore unusable suggestions).
     """
-    used = _used_entry_numbers(tx, journal_code)
-    if supplied is not None and supplied > 0 and supplied not in used:
+    if supplied is not None and supplied > 0 and not _number_used(tx, journal_code, supplied):
         return supplied
     while True:
         sequence = tx.next_counter(f"entrynumber:{journal_code}:{year}")
         number = _compose_number(year, journal_code, sequence)
-        if number not in used:
+        if not _number_used(tx, journal_code, number):
             return number
 
 
@@ -433,8 +433,8 @@ def _settle(
     gl = tx.table("GLAccounts").get(gl_account) or {}
     if gl.get("Type") != 20:
         return
-    for receivable in tx.table("Receivables").values():
-        if receivable.get("Status") != _OPEN or receivable.get("Account") != account:
+    for receivable in tx.find("Receivables", Account=account):
+        if receivable.get("Status") != _OPEN:
             continue
         if our_ref not in (receivable.get("InvoiceNumber"), receivable.get("EntryNumber")):
             continue
@@ -457,7 +457,7 @@ def _settle(
 
 
 def _unsettle(tx: Txn, line_ids: set[uuid.UUID]) -> None:
-    for receivable in list(tx.table("Receivables").values()):
+    for receivable in [r for key in line_ids for r in tx.find("Receivables", _SettledBy=key)]:
         if receivable.get("_SettledBy") in line_ids:
             tx.patch(
                 "Receivables",
@@ -1207,7 +1207,7 @@ def book_bank_entry(tx: Txn, entry_id: uuid.UUID) -> None:
         )
     _sync_ledger(tx, entry_id, header, ledger)
     for line in lines:
-        if line["ID"] in {r.get("_SettledBy") for r in tx.table("Receivables").values()}:
+        if tx.first("Receivables", _SettledBy=line["ID"]) is not None:
             continue
         _settle(
             tx,
@@ -1444,9 +1444,8 @@ def book_general_entry(tx: Txn, entry_id: uuid.UUID) -> None:
                 )
             )
     _sync_ledger(tx, entry_id, header, ledger)
-    settled = {r.get("_SettledBy") for r in tx.table("Receivables").values()}
     for line in lines:
-        if line["ID"] in settled:
+        if tx.first("Receivables", _SettledBy=line["ID"]) is not None:
             continue
         _settle(
             tx,
