@@ -7,7 +7,8 @@ time exactly one worker may refresh; the others must adopt the saved token, so t
 token endpoint never sees an "Old refresh token used." or a too-early refusal.
 
 The two processes (spawn start method) talk to the fake over real HTTP on
-127.0.0.1 and read the simulated time from shared memory; threads and tasks use the
+127.0.0.1 (``exactbridge.testing.server.serve``) and read the simulated time from
+shared memory; threads and tasks use the
 in-process transports. Every worker has its own store object on the same file or
 database, so the exclusion comes from the store's OS-level lock.
 """
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import http.server
 import multiprocessing
 import threading
 from collections.abc import Callable, Iterator
@@ -35,6 +35,7 @@ from exactbridge.exact.auth import (
     TokenStore,
 )
 from exactbridge.testing import FakeClock, FakeExactOnline
+from exactbridge.testing.server import serve
 
 CLIENT_ID = "5b0e7d2c-9a41-4f6e-b3c8-1d2e3f4a5b6c"
 CLIENT_SECRET = "canary-secret-concurrency"
@@ -100,59 +101,14 @@ def process_worker(
         queue.put(results)
 
 
-class _FakeHandler(http.server.BaseHTTPRequestHandler):
-    """Serves the fake over real HTTP (a minimal stand-in for a local fake server)."""
-
-    server: _FakeServer
-
-    def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        request = httpx.Request(
-            self.command,
-            f"http://{self.headers['Host']}{self.path}",
-            headers=list(self.headers.items()),
-            content=body,
-        )
-        response = self.server.fake.handle(request)
-        content = response.content
-        self.send_response(response.status_code)
-        for key, value in response.headers.items():
-            if key.lower() not in ("content-length", "transfer-encoding", "connection"):
-                self.send_header(key, value)
-        self.send_header("Content-Length", str(len(content)))
-        self.end_headers()
-        self.wfile.write(content)
-
-    do_GET = do_POST = do_PUT = do_DELETE = _serve
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-class _FakeServer(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, fake: FakeExactOnline) -> None:
-        super().__init__(("127.0.0.1", 0), _FakeHandler)
-        self.fake = fake
-
-
 @pytest.fixture
 def served_fake() -> Iterator[tuple[FakeExactOnline, FakeClock, int]]:
     clock = FakeClock(T0)
     fake = FakeExactOnline(clock=clock, minutely_limit=1_000_000, daily_limit=1_000_000)
     fake.register_app(CLIENT_ID, CLIENT_SECRET, REDIRECT_URI)
     fake.add_division(1234567)
-    server = _FakeServer(fake)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield fake, clock, server.server_address[1]
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with serve(fake, "127.0.0.1", 0) as server:  # time moves only when the test moves it
+        yield fake, clock, server.port
 
 
 def _thread_worker(
