@@ -78,6 +78,9 @@ class ClientSettings:
         body: Any = None,
     ) -> httpx.Request:
         headers = dict(DEFAULT_HEADERS)
+        if url.endswith("/$count"):
+            # Exact answers $count with a bare number, not JSON (as the .NET SDK does).
+            del headers["Accept"]
         content: bytes | None = None
         if body is not None:
             headers["Content-Type"] = "application/json"
@@ -116,6 +119,7 @@ def judge_response(
     attempt: int,
     rate_limit_waits: int,
     now: dt.datetime,
+    expect_json: bool = True,
 ) -> Outcome:
     """Decide what an answer means: a payload, a wait-and-resend, or an error."""
     method, url = _request_target(request)
@@ -123,6 +127,8 @@ def judge_response(
     if response_status < 400:
         if response_status == 204 or not content.strip():
             return Outcome(payload=None)
+        if not expect_json:
+            return Outcome(payload=content.decode("utf-8", errors="replace").strip())
         try:
             return Outcome(
                 payload=_envelope.check_json(

@@ -63,8 +63,10 @@ class Harness:
         }
         kwargs.update(options)
         if self.mode == "async":
-            return AsyncExactClient(transport=self.fake.async_transport(), **kwargs)
-        return ExactClient(transport=self.fake.transport(), **kwargs)
+            kwargs.setdefault("transport", self.fake.async_transport())
+            return AsyncExactClient(**kwargs)
+        kwargs.setdefault("transport", self.fake.transport())
+        return ExactClient(**kwargs)
 
     def call(self, fn: Callable[[Any], Any], client: Any = None) -> Any:
         result = fn(client or self.client)

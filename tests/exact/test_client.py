@@ -57,7 +57,7 @@ def _sales_entry(exact: Harness, customer_id, your_ref: str = "INV-1", amount: s
         entry_date=dt.date(2026, 3, 1),
         your_ref=your_ref,
         description=f"Invoice {your_ref}",
-        sales_entry_lines=[
+        lines=[
             NewSalesEntryLine(
                 gl_account=revenue.id,
                 amount_fc=Decimal(amount),
@@ -320,7 +320,7 @@ def test_validation_failures_keep_exacts_message_lines(exact: Harness):
     new = NewSalesEntry(
         journal="70",
         customer=customer.id,
-        sales_entry_lines=[NewSalesEntryLine(gl_account=bank.id, amount_fc=Decimal("10.00"))],
+        lines=[NewSalesEntryLine(gl_account=bank.id, amount_fc=Decimal("10.00"))],
     )
     calls = exact.fake.count(method="POST")
     with pytest.raises(ExactBridgeError) as info:
@@ -488,7 +488,7 @@ def test_authorization_code_flow_end_to_end(exact: Harness):
 def test_secrets_never_appear_in_reprs_errors_or_logs(exact: Harness, caplog):
     caplog.set_level(logging.DEBUG)
     token = exact.store.load()
-    exact.fake.fail_next(Fault.SERVER_ERROR, times=10, method="GET")
+    exact.fake.fail_next(Fault.SERVER_ERROR, times=4, method="GET")  # every attempt fails
     with pytest.raises(ServerError) as info:
         exact.collect(lambda c: c.journals.iterate())
     exact.fake.clock.advance(580)

@@ -350,10 +350,18 @@ class AsyncExactClient:
         body: Any = None,
         division: int | None = None,
         division_scoped: bool = True,
+        expect_json: bool = True,
     ) -> Any:
         scoped_division = self._settings.require_division(division) if division_scoped else None
         url = self._settings.url(path, division=scoped_division, division_scoped=division_scoped)
-        return await self._send(method, url, params=params, body=body, division=scoped_division)
+        return await self._send(
+            method,
+            url,
+            params=params,
+            body=body,
+            division=scoped_division,
+            expect_json=expect_json,
+        )
 
     async def _send(
         self,
@@ -363,6 +371,7 @@ class AsyncExactClient:
         params: Sequence[tuple[str, str]] | None,
         body: Any,
         division: int | None,
+        expect_json: bool = True,
     ) -> Any:
         settings = self._settings
         attempt = 0
@@ -403,6 +412,7 @@ class AsyncExactClient:
                 attempt=attempt,
                 rate_limit_waits=rate_limit_waits,
                 now=self._clock.now(),
+                expect_json=expect_json,
             )
             if outcome.error is None:
                 return outcome.payload

@@ -65,7 +65,7 @@ def _query(
     skip: int | None = None,
 ) -> Query:
     return Query(
-        filter=filter,
+        filter=Filter.raw(filter) if isinstance(filter, str) else filter,
         select=_names(spec, select),
         expand=_names(spec, expand),
         orderby=tuple(orderby or ()),
@@ -94,7 +94,7 @@ class AsyncReadService(Generic[M]):
         return model  # type: ignore[no-any-return]
 
     def _key_path(self, key: Key) -> str:
-        return f"{self.spec.path}({key_literal(key)})"
+        return f"{self.spec.path}({key_literal(key, kind=self.spec.key_kind)})"
 
     async def get(
         self,
@@ -186,6 +186,7 @@ class AsyncReadService(Generic[M]):
             f"{self.spec.path}/$count",
             params=params,
             division_scoped=self.spec.division_scoped,
+            expect_json=False,
         )
         try:
             return int(payload)
@@ -314,7 +315,7 @@ class AsyncSalesEntryService(AsyncResourceService[M, N]):
         This is the natural key the sync engine uses to find an entry whose creation
         answer was lost, before it writes again.
         """
-        return await self.first(filter=(P("JournalCode") == journal) & (P("YourRef") == your_ref))
+        return await self.first(filter=(P("Journal") == journal) & (P("YourRef") == your_ref))
 
     async def replace_lines(self, entry_id: Key, lines: Sequence[Any]) -> None:
         """Replace all lines of an entry: add the new lines first, then delete the old.
@@ -333,5 +334,5 @@ class AsyncSalesEntryService(AsyncResourceService[M, N]):
             await self._client._request_json("POST", line_spec.path, body=body)
         for row in old:
             await self._client._request_json(
-                "DELETE", f"{line_spec.path}({key_literal(row['ID'])})"
+                "DELETE", f"{line_spec.path}({key_literal(row['ID'], kind='guid')})"
             )

@@ -351,10 +351,18 @@ class ExactClient:
         body: Any = None,
         division: int | None = None,
         division_scoped: bool = True,
+        expect_json: bool = True,
     ) -> Any:
         scoped_division = self._settings.require_division(division) if division_scoped else None
         url = self._settings.url(path, division=scoped_division, division_scoped=division_scoped)
-        return self._send(method, url, params=params, body=body, division=scoped_division)
+        return self._send(
+            method,
+            url,
+            params=params,
+            body=body,
+            division=scoped_division,
+            expect_json=expect_json,
+        )
 
     def _send(
         self,
@@ -364,6 +372,7 @@ class ExactClient:
         params: Sequence[tuple[str, str]] | None,
         body: Any,
         division: int | None,
+        expect_json: bool = True,
     ) -> Any:
         settings = self._settings
         attempt = 0
@@ -404,6 +413,7 @@ class ExactClient:
                 attempt=attempt,
                 rate_limit_waits=rate_limit_waits,
                 now=self._clock.now(),
+                expect_json=expect_json,
             )
             if outcome.error is None:
                 return outcome.payload

@@ -66,7 +66,7 @@ def _query(
     skip: int | None = None,
 ) -> Query:
     return Query(
-        filter=filter,
+        filter=Filter.raw(filter) if isinstance(filter, str) else filter,
         select=_names(spec, select),
         expand=_names(spec, expand),
         orderby=tuple(orderby or ()),
@@ -95,7 +95,7 @@ class ReadService(Generic[M]):
         return model  # type: ignore[no-any-return]
 
     def _key_path(self, key: Key) -> str:
-        return f"{self.spec.path}({key_literal(key)})"
+        return f"{self.spec.path}({key_literal(key, kind=self.spec.key_kind)})"
 
     def get(
         self,
@@ -187,6 +187,7 @@ class ReadService(Generic[M]):
             f"{self.spec.path}/$count",
             params=params,
             division_scoped=self.spec.division_scoped,
+            expect_json=False,
         )
         try:
             return int(payload)
@@ -311,7 +312,7 @@ class SalesEntryService(ResourceService[M, N]):
         This is the natural key the sync engine uses to find an entry whose creation
         answer was lost, before it writes again.
         """
-        return self.first(filter=(P("JournalCode") == journal) & (P("YourRef") == your_ref))
+        return self.first(filter=(P("Journal") == journal) & (P("YourRef") == your_ref))
 
     def replace_lines(self, entry_id: Key, lines: Sequence[Any]) -> None:
         """Replace all lines of an entry: add the new lines first, then delete the old.
@@ -329,4 +330,6 @@ class SalesEntryService(ResourceService[M, N]):
             body["EntryID"] = str(entry_id)
             self._client._request_json("POST", line_spec.path, body=body)
         for row in old:
-            self._client._request_json("DELETE", f"{line_spec.path}({key_literal(row['ID'])})")
+            self._client._request_json(
+                "DELETE", f"{line_spec.path}({key_literal(row['ID'], kind='guid')})"
+            )
