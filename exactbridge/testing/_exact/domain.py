@@ -101,6 +101,7 @@ class ExactDomain:
     # -- options --------------------------------------------------------------------
     @property
     def options(self) -> dict[str, Any]:
+        """The options the rules read (receipt sign, base URL)."""
         return {"receipt_sign": self.receipt_sign, "base_url": self.base_url}
 
     # -- registry -------------------------------------------------------------------

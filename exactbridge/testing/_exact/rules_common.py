@@ -185,17 +185,20 @@ class Problems:
         self.messages: list[str] = []
 
     def add(self, message_id: str, **values: object) -> None:
+        """Add one message (a repeated message is kept once)."""
         text = message(self.language, message_id, **values)
         if text not in self.messages:
             self.messages.append(text)
 
     def mandatory(self, field: str) -> None:
+        """Add ``Mandatory: <label of field>``."""
         self.add("mandatory", label=field)
 
     def __bool__(self) -> bool:
         return bool(self.messages)
 
     def raise_if_any(self, status: int = 500) -> None:
+        """Raise one FakeODataError with every collected message, if there are any."""
         if self.messages:
             raise FakeODataError(status, "\r\n".join(self.messages))
 
@@ -450,11 +453,13 @@ class DivisionState:
         }
 
     def index_add(self, table: str, key: Any, row: Mapping[str, Any]) -> None:
+        """Enter a row into the indexes of its table."""
         for (indexed_table, field), index in self.indexes.items():
             if indexed_table == table:
                 index.setdefault(row.get(field), {})[key] = None
 
     def index_drop(self, table: str, key: Any, row: Mapping[str, Any]) -> None:
+        """Remove a row from the indexes of its table."""
         for (indexed_table, field), index in self.indexes.items():
             if indexed_table == table:
                 bucket = index.get(row.get(field))
@@ -464,6 +469,7 @@ class DivisionState:
                         del index[row.get(field)]
 
     def table(self, name: str) -> dict[Any, Row]:
+        """The rows of one table by key (created empty on first use)."""
         table = self.tables.get(name)
         if table is None:
             table = self.tables[name] = {}
@@ -496,9 +502,11 @@ class Txn:
 
     # reads
     def table(self, name: str) -> dict[Any, Row]:
+        """The rows of one table of this division by key."""
         return self.state.table(name)
 
     def find(self, table: str, **criteria: object) -> list[Row]:
+        """Rows of ``table`` whose fields equal ``criteria`` (indexed where possible)."""
         rows = self.state.table(table)
         if len(criteria) == 1:
             ((field, value),) = criteria.items()
@@ -508,17 +516,21 @@ class Txn:
         return [row for row in rows.values() if all(row.get(k) == v for k, v in criteria.items())]
 
     def first(self, table: str, **criteria: object) -> Row | None:
+        """The first row :meth:`find` returns, or None."""
         found = self.find(table, **criteria)
         return found[0] if found else None
 
     def problems(self) -> Problems:
+        """A new message collector in this request's language."""
         return Problems(self.language)
 
     def error(self, message_id: str, status: int = 500, **values: object) -> FakeODataError:
+        """A FakeODataError with one formatted message."""
         return FakeODataError(status, message(self.language, message_id, **values))
 
     # counters
     def next_counter(self, name: str, start: int = 0) -> int:
+        """Increase a division counter (undone on rollback) and return its new value."""
         counters = self.state.counters
         had = name in counters
         old = counters.get(name, start)
@@ -534,9 +546,11 @@ class Txn:
         return old + 1
 
     def peek_counter(self, name: str, start: int = 0) -> int:
+        """The current value of a division counter."""
         return self.state.counters.get(name, start)
 
     def set_counter(self, name: str, value: int) -> None:
+        """Set a division counter (undone on rollback)."""
         counters = self.state.counters
         had = name in counters
         old = counters.get(name)
@@ -556,6 +570,7 @@ class Txn:
 
     # writes
     def audit_fields(self) -> Row:
+        """Created/Modified/Creator/Modifier/Division values for a new row."""
         return {
             "Created": self.now,
             "Creator": self.user_id,
@@ -567,6 +582,7 @@ class Txn:
         }
 
     def insert(self, table: str, key: Any, row: Row) -> Row:
+        """Store a new row under ``key`` and stamp it (a duplicate key is a 500)."""
         rows = self.state.table(table)
         if key in rows:
             raise self.error("duplicate_key", key=key)
@@ -583,6 +599,7 @@ class Txn:
         return row
 
     def patch(self, table: str, key: Any, changes: Mapping[str, Any], *, touch: bool = True) -> Row:
+        """Merge ``changes`` into a row and stamp it (``touch`` also sets Modified)."""
         rows = self.state.table(table)
         row = rows[key]
         before = dict(row)
@@ -606,6 +623,7 @@ class Txn:
         return row
 
     def remove(self, table: str, key: Any, entity_type: int | None = None) -> Row:
+        """Delete a row; with ``entity_type`` the deletion is logged for sync/Deleted."""
         rows = self.state.table(table)
         row = rows.pop(key)
         state = self.state
@@ -633,6 +651,7 @@ class Txn:
         return row
 
     def keep_bytes(self, key: uuid.UUID, data: bytes) -> None:
+        """Keep an attachment's file bytes."""
         store = self.state.attachments
         store[key] = data
 
@@ -642,12 +661,14 @@ class Txn:
         self._undo.append(undo)
 
     def drop_bytes(self, key: uuid.UUID) -> None:
+        """Forget an attachment's file bytes."""
         store = self.state.attachments
         if key in store:
             data = store.pop(key)
             self._undo.append(lambda: store.__setitem__(key, data))
 
     def rollback(self) -> None:
+        """Undo every write of this request, newest first."""
         while self._undo:
             self._undo.pop()()
 
@@ -671,11 +692,13 @@ class TableRules:
         self.entity_set = entity_set
 
     def required_problems(self, tx: Txn, values: Mapping[str, Any], problems: Problems) -> None:
+        """Add ``Mandatory:`` problems for required fields missing from a POST."""
         for field in self.entity_set.fields.values():
             if field.required and _blank(values.get(field.name)):
                 problems.mandatory(field.name)
 
     def new_key(self, tx: Txn, values: Mapping[str, Any]) -> Any:
+        """The key of a new row: the supplied one (if free) or a new GUID."""
         key_name = self.entity_set.key
         given = values.get(key_name)
         if given is not None:
@@ -698,6 +721,7 @@ class TableRules:
         return self.store(tx, values)
 
     def store(self, tx: Txn, values: Row) -> Row:
+        """Build the full row from validated values, derive read-only fields, insert it."""
         key = self.new_key(tx, values)
         row = blank_row(self.entity_set.fields)
         row.update(tx.audit_fields())

@@ -611,9 +611,6 @@ class DocumentAttachmentRules(TableRules):
     answers ``Attachment: null`` with ``FileSize`` and a download ``Url``.
     """
 
-    def required_problems(self, tx: Txn, values: Mapping[str, Any], problems: Problems) -> None:
-        super().required_problems(tx, values, problems)
-
     def check(self, tx: Txn, values: Row, problems: Problems, existing: Row | None) -> None:
         if values.get("Document") is not None and not _exists(tx, "Documents", values["Document"]):
             problems.add("invalid_reference", label="Document")
