@@ -38,6 +38,7 @@ import os
 import sqlite3
 import sys
 import threading
+import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -528,7 +529,7 @@ class SQLiteStateStore:
         self,
         key: BookingKey,
         *,
-        exact_id: str,
+        exact_id: str | uuid.UUID,
         entry_number: int | None,
         content_hash: str | None,
         now: dt.datetime,

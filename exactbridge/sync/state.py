@@ -33,6 +33,7 @@ import datetime as dt
 import enum
 import threading
 import types
+import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol, runtime_checkable
 
@@ -388,13 +389,17 @@ class StateStore(Protocol):
         self,
         key: BookingKey,
         *,
-        exact_id: str,
+        exact_id: str | uuid.UUID,
         entry_number: int | None,
         content_hash: str | None,
         now: dt.datetime,
         extra: Mapping[str, str] | None = None,
     ) -> BookingRecord:
-        """The intended write succeeded: Exact holds entry ``exact_id`` (PENDING -> BOOKED)."""
+        """The intended write succeeded: Exact holds entry ``exact_id`` (PENDING -> BOOKED).
+
+        ``exact_id`` may be given as a :class:`uuid.UUID` (as the Exact client's
+        models carry it); it is stored as its canonical lower-case string.
+        """
         ...
 
     def mark_failed(
@@ -613,7 +618,7 @@ def outcome_record(
     *,
     now: dt.datetime,
     extra: Mapping[str, str] | None = None,
-    exact_id: str | None = None,
+    exact_id: str | uuid.UUID | None = None,
     entry_number: int | None = None,
     content_hash: str | None = None,
     message: str | None = None,
@@ -625,6 +630,8 @@ def outcome_record(
     """
     changes: dict[str, Any] = {}
     if target is BookingStatus.BOOKED:
+        if isinstance(exact_id, uuid.UUID):
+            exact_id = str(exact_id)
         _check_text(exact_id, "exact_id")
         _check_text(content_hash, "content_hash", optional=True)
         if entry_number is not None and (
@@ -809,7 +816,7 @@ class MemoryStateStore:
         self,
         key: BookingKey,
         *,
-        exact_id: str,
+        exact_id: str | uuid.UUID,
         entry_number: int | None,
         content_hash: str | None,
         now: dt.datetime,

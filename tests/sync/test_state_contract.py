@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -102,6 +103,14 @@ def test_mark_booked_completes_an_intent(store):
     assert store.get(KEY) == booked
     assert store.pending() == []
     assert store.failed() == []
+
+
+def test_an_exact_id_given_as_uuid_is_stored_as_its_string(store):
+    intent(store)
+    entry_id = uuid.UUID("6F1C0E6A-1234-4000-8000-00000000ABCD")
+    booked = book(store, exact_id=entry_id)
+    assert booked.exact_id == "6f1c0e6a-1234-4000-8000-00000000abcd"
+    assert store.get(KEY).exact_id == "6f1c0e6a-1234-4000-8000-00000000abcd"
 
 
 def test_booking_without_an_intent_is_refused_and_changes_nothing(store):
