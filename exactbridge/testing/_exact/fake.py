@@ -235,6 +235,50 @@ class FakeExactOnline:
         """An httpx transport for ``httpx.AsyncClient(transport=...)``."""
         return FakeExactAsyncTransport(self._backend)
 
+    # -- ready-made clients ----------------------------------------------------------------
+    def _client_options(self, division: int, options: Mapping[str, Any]) -> dict[str, Any]:
+        from exactbridge.exact import Credentials, MemoryTokenStore, RetryPolicy, Token
+
+        grant = self.issue_tokens(DEFAULT_CLIENT_ID)
+        token = Token(
+            access_token=grant.access_token,
+            refresh_token=grant.refresh_token,
+            issued_at=grant.issued_at,
+            expires_in=int(grant.expires_in),
+        )
+        kwargs: dict[str, Any] = {
+            "division": division,
+            "credentials": Credentials(
+                DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_REDIRECT_URI
+            ),
+            "token_store": MemoryTokenStore(token),
+            "base_url": self.base_url,
+            "clock": self.clock,
+            # Deterministic backoff: waits are simulated on the fake clock anyway.
+            "retry": RetryPolicy(jitter=lambda ceiling: ceiling),
+        }
+        kwargs.update(options)
+        return kwargs
+
+    def client(self, division: int, **options: Any) -> Any:
+        """A real :class:`~exactbridge.exact.ExactClient` wired to this fake.
+
+        It holds a freshly issued token for the default app, runs on the fake's clock
+        (so rate-limit waits and backoff cost no real time) and takes any other
+        client option as a keyword (``retry=``, ``rate_limiter=``...).
+        """
+        from exactbridge.exact import ExactClient
+
+        return ExactClient(transport=self.transport(), **self._client_options(division, options))
+
+    def async_client(self, division: int, **options: Any) -> Any:
+        """A real :class:`~exactbridge.exact.AsyncExactClient` wired to this fake."""
+        from exactbridge.exact import AsyncExactClient
+
+        return AsyncExactClient(
+            transport=self.async_transport(), **self._client_options(division, options)
+        )
+
     def handle(self, request: httpx.Request) -> httpx.Response:
         """Answer one request directly (the transports call this)."""
         request.read()
