@@ -275,6 +275,8 @@ class SQLiteStateStore:
         except (sqlite3.Error, OSError) as exc:
             raise self._error("open the database", exc) from exc
         try:
+            # Refuse a newer schema before changing anything in the file.
+            self._refuse_newer(int(conn.execute("PRAGMA user_version").fetchone()[0]))
             mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
             if str(mode).lower() != "wal":
                 raise SyncError(
@@ -295,12 +297,7 @@ class SQLiteStateStore:
         conn.execute("BEGIN IMMEDIATE")
         try:
             version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-            if version > SCHEMA_VERSION:
-                raise SyncError(
-                    f"state store {self._path}: schema version {version} was written by a "
-                    f"newer exactbridge (this one knows up to {SCHEMA_VERSION}); upgrade "
-                    "exactbridge to use this database"
-                )
+            self._refuse_newer(version)
             for number in range(version + 1, SCHEMA_VERSION + 1):
                 for statement in _MIGRATIONS[number - 1]:
                     conn.execute(statement)
@@ -309,6 +306,14 @@ class SQLiteStateStore:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+
+    def _refuse_newer(self, version: int) -> None:
+        if version > SCHEMA_VERSION:
+            raise SyncError(
+                f"state store {self._path}: schema version {version} was written by a "
+                f"newer exactbridge (this one knows up to {SCHEMA_VERSION}); upgrade "
+                "exactbridge to use this database"
+            )
 
     def _connection(self) -> sqlite3.Connection:
         if self._closed or self._conn is None:

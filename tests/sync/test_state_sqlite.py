@@ -162,6 +162,11 @@ def test_a_database_from_a_newer_version_is_refused_untouched(tmp_path):
         SQLiteStateStore(path)
     assert str(path) in str(info.value)
     assert _user_version(path) == 99
+    conn = _raw(path)
+    try:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    finally:
+        conn.close()
 
 
 def test_a_file_that_is_not_a_database_raises_sync_error_naming_it(tmp_path):
