@@ -38,6 +38,7 @@ RULES: list[tuple[str, str]] = [
     (r"\b__aenter__\b", "__enter__"),
     (r"\b__aexit__\b", "__exit__"),
     (r"\baclose\b", "close"),
+    (r"\baexchange_code\b", "exchange_code"),
     (r"\baread\b", "read"),
     (r"\basleep\b", "sleep"),
     (r"exactbridge\.exact\._async\b", "exactbridge.exact._sync"),

@@ -1,4 +1,4 @@
-"""Public, supported fakes for test suites: a stateful fake Exact Online and a fake clock.
+"""Public, supported fakes for test suites: Exact Online, every source system, a fake clock.
 
 Plug the fakes in at the httpx transport seam so the real client code runs::
 
@@ -22,17 +22,28 @@ from exactbridge.testing._exact.fake import (
 )
 from exactbridge.testing._exact.faults import CallRecord, Fault, TokenCall
 from exactbridge.testing._exact.oauth import TokenGrant
+from exactbridge.testing._exact.seeds import SeededDivision, seed_division
 from exactbridge.testing.clock import FakeClock
+from exactbridge.testing.eduframe import EduframeCall, EduframeFault, FakeEduframe
+from exactbridge.testing.virtuagym import FakeVirtuagym, VirtuagymCall, VirtuagymFault
 
 __all__ = [
     "DEFAULT_CLIENT_ID",
     "DEFAULT_CLIENT_SECRET",
     "DEFAULT_REDIRECT_URI",
     "CallRecord",
+    "EduframeCall",
+    "EduframeFault",
     "FakeClock",
+    "FakeEduframe",
     "FakeExactOnline",
     "FakeODataError",
+    "FakeVirtuagym",
     "Fault",
+    "SeededDivision",
     "TokenCall",
     "TokenGrant",
+    "VirtuagymCall",
+    "VirtuagymFault",
+    "seed_division",
 ]

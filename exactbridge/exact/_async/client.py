@@ -106,7 +106,7 @@ class AsyncExactClient:
         rate_limiter: RateLimiter | None = None,
         timeout: float = 60.0,
     ) -> None:
-        if division is not None and (not isinstance(division, int) or isinstance(division, bool)):
+        if division is not None and not _is_plain_int(division):
             raise ConfigurationError(
                 f"division must be an integer, not {type(division).__name__}",
                 key="division",
@@ -177,16 +177,7 @@ class AsyncExactClient:
 
     async def exchange_code(self, code: str) -> Token:
         """Trade the ``code`` from the redirect for tokens and save them in the token store."""
-        flow = self._auth.exchange_code_flow(code)
-        request = next(flow)
-        while True:
-            response = await self._http.send(request, auth=None)
-            await response.aread()
-            try:
-                request = flow.send(response)
-            except StopIteration as stop:
-                token: Token = stop.value
-                return token
+        return await self._auth.aexchange_code(self._http, code)
 
     # -- discovery --------------------------------------------------------------------
     async def me(self) -> Me:
@@ -453,6 +444,10 @@ class AsyncExactClient:
                 return
             url = page.next_url
             page_params = None
+
+
+def _is_plain_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 class AsyncCurrentUser:

@@ -107,7 +107,7 @@ class ExactClient:
         rate_limiter: RateLimiter | None = None,
         timeout: float = 60.0,
     ) -> None:
-        if division is not None and (not isinstance(division, int) or isinstance(division, bool)):
+        if division is not None and not _is_plain_int(division):
             raise ConfigurationError(
                 f"division must be an integer, not {type(division).__name__}",
                 key="division",
@@ -178,16 +178,7 @@ class ExactClient:
 
     def exchange_code(self, code: str) -> Token:
         """Trade the ``code`` from the redirect for tokens and save them in the token store."""
-        flow = self._auth.exchange_code_flow(code)
-        request = next(flow)
-        while True:
-            response = self._http.send(request, auth=None)
-            response.read()
-            try:
-                request = flow.send(response)
-            except StopIteration as stop:
-                token: Token = stop.value
-                return token
+        return self._auth.exchange_code(self._http, code)
 
     # -- discovery --------------------------------------------------------------------
     def me(self) -> Me:
@@ -454,6 +445,10 @@ class ExactClient:
                 return
             url = page.next_url
             page_params = None
+
+
+def _is_plain_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 class CurrentUser:

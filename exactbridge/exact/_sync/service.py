@@ -7,6 +7,7 @@ by ``.ci/unasync.py``; edit this one and run the script.
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -240,7 +241,7 @@ class ReadService(Generic[M]):
             names = (*names, "Timestamp")
         query = Query(filter=P("Timestamp") > Int64(since), select=names)
         cursor = since
-        rows: list[M] = []
+        rows: builtins.list[M] = []
         page_size = _SYNC_PAGE_SIZE
         for row in self._client._iterate_rows(self.spec.sync_path, query.params()):
             stamp = row.get("Timestamp")
@@ -253,7 +254,7 @@ class ReadService(Generic[M]):
         if rows:
             yield SyncPage(rows=rows, cursor=cursor)
 
-    def children(self, key: Key, navigation: str) -> list[dict[str, Any]]:
+    def children(self, key: Key, navigation: str) -> builtins.list[dict[str, Any]]:
         """Raw rows of a navigation property (``{path}(key)/{navigation}``)."""
         return [
             row
