@@ -88,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _demo(args: argparse.Namespace) -> int:
+def _demo_command(args: argparse.Namespace) -> int:
     from exactbridge.cli._demo import format_report, run_demo
 
     if args.bad_invoices > args.invoices:
@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         if args.command == "demo":
-            return _demo(args)
+            return _demo_command(args)
     except ConfigurationError as exc:
         print(f"exactbridge: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -33,7 +33,7 @@ import attrs
 
 from exactbridge.clock import Clock
 from exactbridge.codes import strip_code
-from exactbridge.errors import ExactBridgeError, SourceRecordError
+from exactbridge.errors import ExactBridgeError, OutcomeUnknownError, SourceRecordError
 from exactbridge.exact import ExactClient, NewAccount, NewSalesEntry, NewSalesEntryLine
 from exactbridge.mapping import (
     AccountDraft,
@@ -78,6 +78,8 @@ GUEST_DEBTOR_CODE = "1"
 _GUEST_NAME = "Kassaverkoop (gasten)"
 # A Virtuagym club tax no Exact VAT code is mapped to: invoices using it fail to map.
 _UNMAPPED_TAX_ID = 3
+# Records whose last intent may or may not have reached Exact.
+_UNRESOLVED = (BookingStatus.PENDING, BookingStatus.FAILED)
 _ACCOUNT_FIELDS = ["ID", "Code", "Name", "Email", "VATNumber", "IsSales", "IsSupplier", "Blocked"]
 
 
@@ -443,7 +445,8 @@ def ensure_customer(state: _Pass, invoice: Invoice, draft: SalesEntryDraft) -> u
     if record is not None and record.status is BookingStatus.BOOKED and record.exact_id:
         state.created[code] = uuid.UUID(record.exact_id)
         return state.created[code]
-    if record is not None and record.status is BookingStatus.PENDING:
+    if record is not None and record.status in _UNRESOLVED:
+        # An earlier creation may have reached Exact: look for the code before writing.
         found = state.exact.accounts.find_by_code(strip_code(code))
         if found is not None and found.id is not None:
             state.store.mark_booked(
@@ -456,6 +459,8 @@ def ensure_customer(state: _Pass, invoice: Invoice, draft: SalesEntryDraft) -> u
     )
     try:
         created = state.exact.accounts.create(_new_account(account))
+    except OutcomeUnknownError:
+        raise  # stays PENDING: the next pass looks the code up first
     except ExactBridgeError as exc:
         state.store.mark_failed(key, error=str(exc), now=state.clock.now())
         raise
@@ -517,7 +522,9 @@ def book_invoice(state: _Pass, invoice: Invoice) -> None:
         state.store.mark_deleted(key, now=state.clock.now())
         return
     draft = to_sales_entry(invoice, state.ref(), state.config, export_date=state.clock.now().date())
-    if record is not None and record.status is BookingStatus.PENDING:
+    if record is not None and record.status in _UNRESOLVED and record.your_ref is not None:
+        # An intent was written before (the write's outcome is unknown, or it failed
+        # after sending): find the entry by its natural key before writing again.
         found = state.exact.sales_entries.find_by_your_ref(draft.journal, draft.your_ref)
         if found is not None and found.entry_id is not None:
             state.store.mark_booked(
@@ -568,6 +575,10 @@ def sync_pass(
     for invoice in batch.invoices:
         try:
             book_invoice(state, invoice)
+        except OutcomeUnknownError as exc:
+            # The write may have been committed: the record stays PENDING and the
+            # next pass finds the entry by journal + YourRef before writing again.
+            state.failures.append(RecordFailure(_label(invoice), f"outcome unknown: {exc}"))
         except ExactBridgeError as exc:
             state.failures.append(RecordFailure(_label(invoice), str(exc)))
             _note_failure(store, invoice, str(exc), clock)
