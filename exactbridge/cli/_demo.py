@@ -186,8 +186,14 @@ def seed_virtuagym(
     )
     first = ["Sam", "Noah", "Emma", "Lotte", "Daan", "Sophie", "Bram", "Julia", "Sem"]
     last = ["de Vries", "Jansen", "Bakker", "Visser", "Smit", "Meijer", "de Boer"]
+    # Distinct edit times: Virtuagym pages members by an inclusive edit-time cursor.
+    edited = fake.clock.now() - dt.timedelta(days=400)
     ids = [
-        fake.add_member(firstname=first[i % len(first)], lastname=last[i % len(last)])["member_id"]
+        fake.add_member(
+            firstname=first[i % len(first)],
+            lastname=last[i % len(last)],
+            edited_at=edited + dt.timedelta(seconds=37 * i + 1),
+        )["member_id"]
         for i in range(max(members, 1))
     ]
     plans = [("Basic", Decimal("24.95")), ("Onbeperkt", Decimal("39.95")), ("Premium", "54.50")]

@@ -179,3 +179,11 @@ def test_console_module_runs_the_demo() -> None:
     assert done.returncode == 0, done.stderr
     assert "pass 2:" in done.stdout
     assert "booked" in done.stdout
+
+
+def test_a_club_larger_than_one_member_page_is_read_completely() -> None:
+    # Virtuagym pages members 500 at a time by an inclusive edit-time cursor.
+    result = run_demo(members=501, invoices=501, passes=1)
+    [report] = result.passes
+    assert report.failed == ()
+    assert report.booked == 501
