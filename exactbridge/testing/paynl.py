@@ -391,7 +391,14 @@ class FakePay:
                 return handler(params, *match.groups())
         return _error(404, "not found")
 
-    def _page(self, params: dict[str, str], items: list[Any], key: str, cap: int) -> httpx.Response:
+    def _page(
+        self,
+        params: dict[str, str],
+        items: list[Any],
+        key: str,
+        cap: int,
+        encode: Callable[[Any], Any] = lambda item: item,
+    ) -> httpx.Response:
         try:
             page = int(params.get("page", "1"))
             limit = int(params.get("limit", str(cap)))
@@ -400,7 +407,7 @@ class FakePay:
         if page < 1 or not 0 < limit <= cap:
             return _error(400, f"limit must be 1..{cap}")
         pages = max(1, -(-len(items) // limit))
-        chunk = items[(page - 1) * limit : page * limit]
+        chunk = [encode(item) for item in items[(page - 1) * limit : page * limit]]
         return _json(
             200,
             {
@@ -435,8 +442,11 @@ class FakePay:
         group = params.get("turnoverGroup[eq]")
         if group is not None:
             chosen = [s for s in chosen if any(t.group == group for t in s.transactions)]
-        items = [self._settlement_json(s) for s in chosen] + list(self.raw_settlements)
-        return self._page(params, items, "settlements", 10)
+        items: list[Any] = [*chosen, *self.raw_settlements]
+        return self._page(params, items, "settlements", 10, self._encode_settlement)
+
+    def _encode_settlement(self, item: Any) -> Any:
+        return self._settlement_json(item) if isinstance(item, _FakeSettlement) else item
 
     def _records(self, params: dict[str, str], key: str) -> httpx.Response:
         found = self.settlements.get(key) or next(
