@@ -24,7 +24,19 @@ from exactbridge.testing._exact.faults import CallRecord, Fault, TokenCall
 from exactbridge.testing._exact.oauth import TokenGrant
 from exactbridge.testing._exact.seeds import SeededDivision, seed_division
 from exactbridge.testing.clock import FakeClock
+from exactbridge.testing.clubassistent import (
+    SampleDebit,
+    SampleInvoice,
+    SampleLine,
+    sample_direct_debits,
+    sample_invoices,
+    write_invoice_csv,
+    write_pain008,
+)
+from exactbridge.testing.coachview import FakeCoachview, FakeCoachviewCall
 from exactbridge.testing.eduframe import EduframeCall, EduframeFault, FakeEduframe
+from exactbridge.testing.paynl import FakeCall as FakePayCall
+from exactbridge.testing.paynl import FakePay, FakePayTransaction
 from exactbridge.testing.virtuagym import FakeVirtuagym, VirtuagymCall, VirtuagymFault
 
 __all__ = [
@@ -35,15 +47,27 @@ __all__ = [
     "EduframeCall",
     "EduframeFault",
     "FakeClock",
+    "FakeCoachview",
+    "FakeCoachviewCall",
     "FakeEduframe",
     "FakeExactOnline",
     "FakeODataError",
+    "FakePay",
+    "FakePayCall",
+    "FakePayTransaction",
     "FakeVirtuagym",
     "Fault",
+    "SampleDebit",
+    "SampleInvoice",
+    "SampleLine",
     "SeededDivision",
     "TokenCall",
     "TokenGrant",
     "VirtuagymCall",
     "VirtuagymFault",
+    "sample_direct_debits",
+    "sample_invoices",
     "seed_division",
+    "write_invoice_csv",
+    "write_pain008",
 ]

@@ -42,6 +42,7 @@ async def test_async_client_reads_the_seeded_division():
 
 def test_pytest_plugin_fixtures(pytester):
     pytester.makeconftest('pytest_plugins = ["exactbridge.testing.pytest_plugin"]')
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
     pytester.makepyfile(
         """
         def test_uses_fixtures(exact_fake, exact_client, exact_division):
