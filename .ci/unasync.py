@@ -43,8 +43,10 @@ RULES: list[tuple[str, str]] = [
     (r"\basleep\b", "sleep"),
     (r"exactbridge\.exact\._async\b", "exactbridge.exact._sync"),
     (r"\(async source of truth\)", "(generated from the async source)"),
-    (r"Asynchronous client shell: the source the synchronous one is generated from\.",
-     "Synchronous client shell, generated from the asynchronous one."),
+    (
+        r"Asynchronous client shell: the source the synchronous one is generated from\.",
+        "Synchronous client shell, generated from the asynchronous one.",
+    ),
     (r"An asynchronous Exact Online client", "A synchronous Exact Online client"),
 ]
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from exactbridge import __version__  # noqa: E402
+from exactbridge import __version__
 
 project = "exactbridge"
 author = "exactbridge developers"
-copyright = "2026, exactbridge developers"  # noqa: A001
+copyright = "2026, exactbridge developers"
 release = __version__
 version = __version__
 

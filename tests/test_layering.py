@@ -123,10 +123,9 @@ def test_the_fakes_do_not_reuse_the_clients_parsing_code():
     offenders = []
     for path in sorted((PACKAGE / "testing").rglob("*.py")):
         for name in _imports(path):
-            if (
-                name.startswith("exactbridge.exact._")
-                or name.startswith("exactbridge.sources.")
-                and (name.endswith(("._serde", ".models", ".adapter")))
+            if name.startswith("exactbridge.exact._") or (
+                name.startswith("exactbridge.sources.")
+                and name.endswith(("._serde", ".models", ".adapter"))
             ):
                 offenders.append(f"{path.relative_to(PACKAGE)} imports {name}")
     assert offenders == []

@@ -366,10 +366,14 @@ def test_daily_exhaustion_raises_with_the_reset_time(exact: Harness, fake):
         fake.daily_limit = 3  # type: ignore[misc]
     except AttributeError:
         pytest.fail("FakeExactOnline must allow changing the daily limit")
+
+    def use_up_the_day() -> None:
+        for _ in range(10):
+            exact.collect(lambda c: c.journals.iterate(top=1), client)
+
     try:
         with pytest.raises(DailyRateLimitError) as info:
-            for _ in range(10):
-                exact.collect(lambda c: c.journals.iterate(top=1), client)
+            use_up_the_day()
         assert info.value.reset_at is not None
         assert info.value.reset_at > fake.clock.now()
     finally:
