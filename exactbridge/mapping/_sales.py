@@ -221,9 +221,12 @@ def _check_currency(invoice: Invoice) -> str:
 
 
 def entry_kind(
-    invoice: Invoice, reference: ReferenceData, config: BookingConfig, is_credit: bool
+    record: object, reference: ReferenceData, config: BookingConfig, is_credit: bool
 ) -> tuple[str, EntryType]:
-    """The journal and entry type of an entry, by its sign and the credit note policy."""
+    """The journal and entry type of an entry, by its sign and the credit note policy.
+
+    ``record`` only names the failing record in a :class:`MappingError`.
+    """
     journal = config.sales_journal
     policy = "BookingConfig.sales_journal"
     entry_type = EntryType.SALES_ENTRY
@@ -235,7 +238,7 @@ def entry_kind(
     found = reference.journal(journal)
     if found is None:
         fail(
-            invoice,
+            record,
             "journal",
             policy,
             journal,
@@ -243,7 +246,7 @@ def entry_kind(
         )
     if found.type not in _SALES_JOURNAL_TYPES:
         fail(
-            invoice,
+            record,
             "journal",
             policy,
             journal,

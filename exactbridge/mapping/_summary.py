@@ -18,7 +18,7 @@ import attrs
 
 from exactbridge.codes import pad_account_code
 from exactbridge.errors import MappingError
-from exactbridge.mapping._common import fail, record_identity, render, total
+from exactbridge.mapping._common import check_text, fail, record_identity, render, total
 from exactbridge.mapping._drafts import (
     DebtorAction,
     DebtorDecision,
@@ -30,6 +30,7 @@ from exactbridge.mapping._period import _select
 from exactbridge.mapping._policies import BookingConfig, BookingMode
 from exactbridge.mapping._reference import ReferenceData
 from exactbridge.mapping._sales import _check_currency, entry_kind, map_lines
+from exactbridge.records import Invoice
 
 __all__ = ["summarize", "summarize_day", "summarize_period"]
 
@@ -60,7 +61,7 @@ class _Summary:
 
 
 def _summarize(
-    invoices: Iterable[object],
+    invoices: Iterable[Invoice],
     reference: ReferenceData,
     config: BookingConfig,
     mode: BookingMode,
@@ -105,19 +106,11 @@ def _summarize(
     per_day = mode is BookingMode.PER_DAY
     for invoice in invoices:
         try:
-            currency = _check_currency(invoice)  # type: ignore[arg-type]
-            lines = map_lines(invoice, reference, config)  # type: ignore[arg-type]
-            choice = _select(invoice, reference, config.period, config.sales_journal, export_date)  # type: ignore[arg-type]
-            source = invoice.source  # type: ignore[attr-defined]
-            source_id = invoice.source_id  # type: ignore[attr-defined]
-            if not isinstance(source, str) or not isinstance(source_id, str):
-                fail(
-                    invoice,
-                    "source",
-                    _POLICY,
-                    source,
-                    "a summarized invoice needs its source and source id",
-                )
+            currency = _check_currency(invoice)
+            lines = map_lines(invoice, reference, config)
+            choice = _select(invoice, reference, config.period, config.sales_journal, export_date)
+            source = check_text(invoice, "source", _POLICY, invoice.source)
+            source_id = check_text(invoice, "source_id", _POLICY, invoice.source_id)
         except MappingError as exc:
             failed.append(exc)
             continue
@@ -193,7 +186,7 @@ def _summarize(
             continue
         gross = sum((line.amount_excl_vat + line.vat_amount for line in drafts), _ZERO)
         record = _Summary(f"{source}-{label}", source)
-        journal, entry_type = entry_kind(record, reference, config, gross < 0)  # type: ignore[arg-type]
+        journal, entry_type = entry_kind(record, reference, config, gross < 0)
         values = {
             "label": label,
             "source": source,
@@ -224,7 +217,7 @@ def _summarize(
 
 @total
 def summarize(
-    invoices: Iterable[object],
+    invoices: Iterable[Invoice],
     reference: ReferenceData,
     config: BookingConfig,
     *,
@@ -244,7 +237,7 @@ def summarize(
 
 @total
 def summarize_day(
-    invoices: Iterable[object],
+    invoices: Iterable[Invoice],
     reference: ReferenceData,
     config: BookingConfig,
     *,
@@ -256,7 +249,7 @@ def summarize_day(
 
 @total
 def summarize_period(
-    invoices: Iterable[object],
+    invoices: Iterable[Invoice],
     reference: ReferenceData,
     config: BookingConfig,
     *,
