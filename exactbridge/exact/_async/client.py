@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -72,6 +72,8 @@ from exactbridge.exact.models import (
 )
 
 __all__ = ["AsyncExactClient"]
+
+S = TypeVar("S", bound=AsyncReadService[Any])
 
 logger = logging.getLogger("exactbridge.exact")
 
@@ -204,9 +206,10 @@ class AsyncExactClient:
     def _spec(self, name: str) -> ResourceSpec:
         return RESOURCES[name]
 
-    def _service(self, name: str, kind: type[AsyncReadService[Any]]) -> Any:
+    def _service(self, name: str, kind: type[S]) -> S:
+        """The one service object per resource, created on first use."""
         service = self._services.get(name)
-        if service is None:
+        if not isinstance(service, kind):
             service = kind(self, RESOURCES[name])
             self._services[name] = service
         return service
@@ -214,113 +217,113 @@ class AsyncExactClient:
     @property
     def accounts(self) -> AsyncAccountService[Account, NewAccount]:
         """``crm/Accounts``: customers and suppliers."""
-        return self._service("accounts", AsyncAccountService)  # type: ignore[no-any-return]
+        return self._service("accounts", AsyncAccountService)
 
     @property
     def bank_accounts(self) -> AsyncResourceService[BankAccount, NewBankAccount]:
         """``crm/BankAccounts``."""
-        return self._service("bank_accounts", AsyncResourceService)  # type: ignore[no-any-return]
+        return self._service("bank_accounts", AsyncResourceService)
 
     @property
     def contacts(self) -> AsyncResourceService[Contact, NewContact]:
         """``crm/Contacts``."""
-        return self._service("contacts", AsyncResourceService)  # type: ignore[no-any-return]
+        return self._service("contacts", AsyncResourceService)
 
     @property
     def sales_entries(self) -> AsyncSalesEntryService[SalesEntry, NewSalesEntry]:
         """``salesentry/SalesEntries`` with lines inline on create."""
-        return self._service("sales_entries", AsyncSalesEntryService)  # type: ignore[no-any-return]
+        return self._service("sales_entries", AsyncSalesEntryService)
 
     @property
     def sales_entry_lines(self) -> AsyncResourceService[SalesEntryLine, NewSalesEntryLine]:
         """``salesentry/SalesEntryLines``."""
-        return self._service("sales_entry_lines", AsyncResourceService)  # type: ignore[no-any-return]
+        return self._service("sales_entry_lines", AsyncResourceService)
 
     @property
     def journals(self) -> AsyncReadService[Journal]:
         """``financial/Journals``."""
-        return self._service("journals", AsyncReadService)  # type: ignore[no-any-return]
+        return self._service("journals", AsyncReadService)
 
     @property
     def vat_codes(self) -> AsyncReadService[VATCode]:
         """``vat/VATCodes``."""
-        return self._service("vat_codes", AsyncReadService)  # type: ignore[no-any-return]
+        return self._service("vat_codes", AsyncReadService)
 
     @property
     def gl_accounts(self) -> AsyncReadService[GLAccount]:
         """``financial/GLAccounts``."""
-        return self._service("gl_accounts", AsyncReadService)  # type: ignore[no-any-return]
+        return self._service("gl_accounts", AsyncReadService)
 
     @property
     def financial_periods(self) -> AsyncReadService[FinancialPeriod]:
         """``financial/FinancialPeriods``."""
-        return self._service("financial_periods", AsyncReadService)  # type: ignore[no-any-return]
+        return self._service("financial_periods", AsyncReadService)
 
     @property
     def cost_centers(self) -> AsyncResourceService[CostCenter, NewCostCenter]:
         """``hrm/Costcenters``."""
-        return self._service("cost_centers", AsyncResourceService)  # type: ignore[no-any-return]
+        return self._service("cost_centers", AsyncResourceService)
 
     @property
     def cost_units(self) -> AsyncResourceService[CostUnit, NewCostUnit]:
         """``hrm/Costunits``."""
-        return self._service("cost_units", AsyncResourceService)  # type: ignore[no-any-return]
+        return self._service("cost_units", AsyncResourceService)
 
     @property
     def documents(self) -> AsyncResourceService[Document, NewDocument]:
         """``documents/Documents``."""
-        return self._service("documents", AsyncResourceService)  # type: ignore[no-any-return]
+        return self._service("documents", AsyncResourceService)
 
     @property
     def document_attachments(
         self,
     ) -> AsyncResourceService[DocumentAttachment, NewDocumentAttachment]:
         """``documents/DocumentAttachments`` (file bytes travel base64-encoded)."""
-        return self._service("document_attachments", AsyncResourceService)  # type: ignore[no-any-return]
+        return self._service("document_attachments", AsyncResourceService)
 
     @property
     def bank_entries(self) -> AsyncResourceService[BankEntry, NewBankEntry]:
         """``financialtransaction/BankEntries`` with lines inline on create."""
-        return self._service("bank_entries", AsyncResourceService)  # type: ignore[no-any-return]
+        return self._service("bank_entries", AsyncResourceService)
 
     @property
     def general_journal_entries(
         self,
     ) -> AsyncResourceService[GeneralJournalEntry, NewGeneralJournalEntry]:
         """``generaljournalentry/GeneralJournalEntries`` with lines inline on create."""
-        return self._service("general_journal_entries", AsyncResourceService)  # type: ignore[no-any-return]
+        return self._service("general_journal_entries", AsyncResourceService)
 
     @property
     def receivables_list(self) -> AsyncReadService[ReceivablesListItem]:
         """``read/financial/ReceivablesList``: open receivables, one row per open term."""
-        return self._service("receivables_list", AsyncReadService)  # type: ignore[no-any-return]
+        return self._service("receivables_list", AsyncReadService)
 
     @property
     def receivables(self) -> AsyncReadService[Receivable]:
         """``cashflow/Receivables``."""
-        return self._service("receivables", AsyncReadService)  # type: ignore[no-any-return]
+        return self._service("receivables", AsyncReadService)
 
     @property
     def payment_conditions(self) -> AsyncReadService[PaymentCondition]:
         """``cashflow/PaymentConditions``."""
-        return self._service("payment_conditions", AsyncReadService)  # type: ignore[no-any-return]
+        return self._service("payment_conditions", AsyncReadService)
 
     @property
     def direct_debit_mandates(
         self,
     ) -> AsyncResourceService[DirectDebitMandate, NewDirectDebitMandate]:
         """``cashflow/DirectDebitMandates``."""
-        return self._service("direct_debit_mandates", AsyncResourceService)  # type: ignore[no-any-return]
+        return self._service("direct_debit_mandates", AsyncResourceService)
 
     @property
     def transaction_lines(self) -> AsyncReadService[TransactionLine]:
         """``financialtransaction/TransactionLines`` (and ``sync/Financial/TransactionLines``)."""
-        return self._service("transaction_lines", AsyncReadService)  # type: ignore[no-any-return]
+        return self._service("transaction_lines", AsyncReadService)
 
     @property
     def deleted(self) -> AsyncReadService[DeletedRecord]:
         """``sync/Deleted``: what was deleted, by Timestamp cursor (use ``iter_sync``)."""
-        return self._service("deleted", AsyncReadService)  # type: ignore[no-any-return]
+        return self._service("deleted", AsyncReadService)
 
     @property
     def current_user(self) -> AsyncCurrentUser:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import builtins
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import attrs
 
@@ -91,8 +91,7 @@ class AsyncReadService(Generic[M]):
         return f"<{type(self).__name__} {self.spec.path}>"
 
     def _structure(self, row: Mapping[str, Any]) -> M:
-        model: Any = _serde.structure(self.spec.model, row)
-        return model  # type: ignore[no-any-return]
+        return cast(M, _serde.structure(self.spec.model, row))
 
     def _key_path(self, key: Key) -> str:
         return f"{self.spec.path}({key_literal(key, kind=self.spec.key_kind)})"

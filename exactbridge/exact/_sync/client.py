@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -73,6 +73,8 @@ from exactbridge.exact.models import (
 )
 
 __all__ = ["ExactClient"]
+
+S = TypeVar("S", bound=ReadService[Any])
 
 logger = logging.getLogger("exactbridge.exact")
 
@@ -205,9 +207,10 @@ class ExactClient:
     def _spec(self, name: str) -> ResourceSpec:
         return RESOURCES[name]
 
-    def _service(self, name: str, kind: type[ReadService[Any]]) -> Any:
+    def _service(self, name: str, kind: type[S]) -> S:
+        """The one service object per resource, created on first use."""
         service = self._services.get(name)
-        if service is None:
+        if not isinstance(service, kind):
             service = kind(self, RESOURCES[name])
             self._services[name] = service
         return service
@@ -215,113 +218,113 @@ class ExactClient:
     @property
     def accounts(self) -> AccountService[Account, NewAccount]:
         """``crm/Accounts``: customers and suppliers."""
-        return self._service("accounts", AccountService)  # type: ignore[no-any-return]
+        return self._service("accounts", AccountService)
 
     @property
     def bank_accounts(self) -> ResourceService[BankAccount, NewBankAccount]:
         """``crm/BankAccounts``."""
-        return self._service("bank_accounts", ResourceService)  # type: ignore[no-any-return]
+        return self._service("bank_accounts", ResourceService)
 
     @property
     def contacts(self) -> ResourceService[Contact, NewContact]:
         """``crm/Contacts``."""
-        return self._service("contacts", ResourceService)  # type: ignore[no-any-return]
+        return self._service("contacts", ResourceService)
 
     @property
     def sales_entries(self) -> SalesEntryService[SalesEntry, NewSalesEntry]:
         """``salesentry/SalesEntries`` with lines inline on create."""
-        return self._service("sales_entries", SalesEntryService)  # type: ignore[no-any-return]
+        return self._service("sales_entries", SalesEntryService)
 
     @property
     def sales_entry_lines(self) -> ResourceService[SalesEntryLine, NewSalesEntryLine]:
         """``salesentry/SalesEntryLines``."""
-        return self._service("sales_entry_lines", ResourceService)  # type: ignore[no-any-return]
+        return self._service("sales_entry_lines", ResourceService)
 
     @property
     def journals(self) -> ReadService[Journal]:
         """``financial/Journals``."""
-        return self._service("journals", ReadService)  # type: ignore[no-any-return]
+        return self._service("journals", ReadService)
 
     @property
     def vat_codes(self) -> ReadService[VATCode]:
         """``vat/VATCodes``."""
-        return self._service("vat_codes", ReadService)  # type: ignore[no-any-return]
+        return self._service("vat_codes", ReadService)
 
     @property
     def gl_accounts(self) -> ReadService[GLAccount]:
         """``financial/GLAccounts``."""
-        return self._service("gl_accounts", ReadService)  # type: ignore[no-any-return]
+        return self._service("gl_accounts", ReadService)
 
     @property
     def financial_periods(self) -> ReadService[FinancialPeriod]:
         """``financial/FinancialPeriods``."""
-        return self._service("financial_periods", ReadService)  # type: ignore[no-any-return]
+        return self._service("financial_periods", ReadService)
 
     @property
     def cost_centers(self) -> ResourceService[CostCenter, NewCostCenter]:
         """``hrm/Costcenters``."""
-        return self._service("cost_centers", ResourceService)  # type: ignore[no-any-return]
+        return self._service("cost_centers", ResourceService)
 
     @property
     def cost_units(self) -> ResourceService[CostUnit, NewCostUnit]:
         """``hrm/Costunits``."""
-        return self._service("cost_units", ResourceService)  # type: ignore[no-any-return]
+        return self._service("cost_units", ResourceService)
 
     @property
     def documents(self) -> ResourceService[Document, NewDocument]:
         """``documents/Documents``."""
-        return self._service("documents", ResourceService)  # type: ignore[no-any-return]
+        return self._service("documents", ResourceService)
 
     @property
     def document_attachments(
         self,
     ) -> ResourceService[DocumentAttachment, NewDocumentAttachment]:
         """``documents/DocumentAttachments`` (file bytes travel base64-encoded)."""
-        return self._service("document_attachments", ResourceService)  # type: ignore[no-any-return]
+        return self._service("document_attachments", ResourceService)
 
     @property
     def bank_entries(self) -> ResourceService[BankEntry, NewBankEntry]:
         """``financialtransaction/BankEntries`` with lines inline on create."""
-        return self._service("bank_entries", ResourceService)  # type: ignore[no-any-return]
+        return self._service("bank_entries", ResourceService)
 
     @property
     def general_journal_entries(
         self,
     ) -> ResourceService[GeneralJournalEntry, NewGeneralJournalEntry]:
         """``generaljournalentry/GeneralJournalEntries`` with lines inline on create."""
-        return self._service("general_journal_entries", ResourceService)  # type: ignore[no-any-return]
+        return self._service("general_journal_entries", ResourceService)
 
     @property
     def receivables_list(self) -> ReadService[ReceivablesListItem]:
         """``read/financial/ReceivablesList``: open receivables, one row per open term."""
-        return self._service("receivables_list", ReadService)  # type: ignore[no-any-return]
+        return self._service("receivables_list", ReadService)
 
     @property
     def receivables(self) -> ReadService[Receivable]:
         """``cashflow/Receivables``."""
-        return self._service("receivables", ReadService)  # type: ignore[no-any-return]
+        return self._service("receivables", ReadService)
 
     @property
     def payment_conditions(self) -> ReadService[PaymentCondition]:
         """``cashflow/PaymentConditions``."""
-        return self._service("payment_conditions", ReadService)  # type: ignore[no-any-return]
+        return self._service("payment_conditions", ReadService)
 
     @property
     def direct_debit_mandates(
         self,
     ) -> ResourceService[DirectDebitMandate, NewDirectDebitMandate]:
         """``cashflow/DirectDebitMandates``."""
-        return self._service("direct_debit_mandates", ResourceService)  # type: ignore[no-any-return]
+        return self._service("direct_debit_mandates", ResourceService)
 
     @property
     def transaction_lines(self) -> ReadService[TransactionLine]:
         """``financialtransaction/TransactionLines`` (and ``sync/Financial/TransactionLines``)."""
-        return self._service("transaction_lines", ReadService)  # type: ignore[no-any-return]
+        return self._service("transaction_lines", ReadService)
 
     @property
     def deleted(self) -> ReadService[DeletedRecord]:
         """``sync/Deleted``: what was deleted, by Timestamp cursor (use ``iter_sync``)."""
-        return self._service("deleted", ReadService)  # type: ignore[no-any-return]
+        return self._service("deleted", ReadService)
 
     @property
     def current_user(self) -> CurrentUser:

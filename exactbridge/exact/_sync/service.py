@@ -10,7 +10,7 @@ from __future__ import annotations
 import builtins
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import attrs
 
@@ -92,8 +92,7 @@ class ReadService(Generic[M]):
         return f"<{type(self).__name__} {self.spec.path}>"
 
     def _structure(self, row: Mapping[str, Any]) -> M:
-        model: Any = _serde.structure(self.spec.model, row)
-        return model  # type: ignore[no-any-return]
+        return cast(M, _serde.structure(self.spec.model, row))
 
     def _key_path(self, key: Key) -> str:
         return f"{self.spec.path}({key_literal(key, kind=self.spec.key_kind)})"
