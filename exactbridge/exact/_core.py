@@ -8,13 +8,12 @@ through these functions, so the two behave the same by construction.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import attrs
 import httpx
 
-from exactbridge.clock import Clock
 from exactbridge.errors import (
     APIError,
     ConfigurationError,
@@ -42,7 +41,6 @@ class ClientSettings:
 
     base_url: str
     division: int | None
-    clock: Clock
     retry: RetryPolicy
     limiter: RateLimiter
 
@@ -97,10 +95,6 @@ class Outcome:
     payload: Any = None
     wait: float | None = None
     error: Exception | None = None
-
-    @property
-    def retry(self) -> bool:
-        return self.wait is not None
 
 
 def _request_target(request: httpx.Request) -> tuple[str, str]:
@@ -191,13 +185,3 @@ def judge_transport_error(
     else:
         error = TransportError(f"connection failed ({type(exc).__name__})", method=method, url=url)
     return Outcome(wait=wait, error=error)
-
-
-def merge_params(
-    params: Mapping[str, str] | Sequence[tuple[str, str]] | None,
-) -> list[tuple[str, str]]:
-    if params is None:
-        return []
-    if isinstance(params, Mapping):
-        return list(params.items())
-    return list(params)

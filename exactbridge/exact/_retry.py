@@ -67,7 +67,3 @@ class RetryPolicy:
         if method.upper() not in RETRYABLE_METHODS or attempt >= self.attempts:
             return None
         return self.backoff_for(attempt)
-
-
-#: A policy that never waits and never retries: for tests that count calls.
-NO_RETRIES = RetryPolicy(attempts=1, backoff=0.0, max_backoff=0.0, jitter=lambda ceiling: 0.0)

@@ -64,6 +64,16 @@ def test_calls_go_at_once_while_the_minute_has_room():
     assert limiter.reserve(7, NOW, method="GET", url="u") == pytest.approx(31.0)
 
 
+def test_state_reports_what_is_known_and_counts_reserved_calls():
+    limiter = RateLimiter()
+    assert limiter.state(7).minutely_remaining is None
+    limiter.record(7, headers(daily=100, minutely=10))
+    limiter.reserve(7, NOW, method="GET", url="u")
+    state = limiter.state(7)
+    assert (state.daily_remaining, state.minutely_remaining) == (99, 9)
+    assert state.daily_reset == dt.datetime(2026, 3, 3, tzinfo=UTC)
+
+
 def test_divisions_have_separate_budgets():
     limiter = RateLimiter()
     limiter.record(1, headers(minutely=0))

@@ -119,7 +119,6 @@ class AsyncExactClient:
         self._settings = ClientSettings(
             base_url=root,
             division=division,
-            clock=self._clock,
             retry=retry or RetryPolicy(),
             limiter=rate_limiter or RateLimiter(),
         )

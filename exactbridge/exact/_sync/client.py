@@ -120,7 +120,6 @@ class ExactClient:
         self._settings = ClientSettings(
             base_url=root,
             division=division,
-            clock=self._clock,
             retry=retry or RetryPolicy(),
             limiter=rate_limiter or RateLimiter(),
         )
