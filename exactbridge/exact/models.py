@@ -1152,6 +1152,7 @@ class NewSalesEntry(WriteModel):
     description: str | None = wire("Description")
     your_ref: str | None = wire("YourRef")
     invoice_number: int | None = wire("InvoiceNumber")
+    entry_number: int | None = wire("EntryNumber")
     payment_condition: str | None = wire("PaymentCondition")
     payment_reference: str | None = wire("PaymentReference")
     currency: str | None = wire("Currency")

@@ -666,3 +666,13 @@ def test_resource_for_model_and_validation():
         ResourceSpec("x", "a/B", m.Account, "ID", key_kind="text")
     with pytest.raises(TypeError):
         RESOURCES["x"] = RESOURCES["accounts"]  # type: ignore[index]
+
+
+def test_new_sales_entry_sends_a_chosen_entry_number():
+    line = m.NewSalesEntryLine(gl_account=uuid.UUID(G1), amount_fc=Decimal("10.00"))
+    numbered = unstructure(
+        m.NewSalesEntry(customer=uuid.UUID(G1), journal="70", lines=[line], entry_number=25700042)
+    )
+    assert numbered["EntryNumber"] == 25700042
+    unnumbered = unstructure(m.NewSalesEntry(customer=uuid.UUID(G1), journal="70", lines=[line]))
+    assert "EntryNumber" not in unnumbered
