@@ -1,28 +1,45 @@
-"""Throughput of the fake Exact Online in-process (requests per second).
+"""Throughput of the fake Exact Online in-process (requests per second) by table size.
 
-Run: .venv/bin/python benchmarks/bench_fake_exact.py [--rows 3000] [--posts 1000]
+Run: .venv/bin/python benchmarks/bench_fake_exact.py [--sizes 300,3000,10000] [--seconds 1]
 
-Measures, through ``httpx.Client(transport=fake.transport())`` with plain JSON parsing:
-* paged GETs: walking ``crm/Accounts`` (60 rows per page) by following ``__next``;
-* by-key GETs of single accounts;
-* POSTs of new accounts (with ``Prefer: return=representation``).
+For every size N a fresh fake gets N customer accounts and N sales entries (one line
+each, ``YourRef`` ``INV-00000``...). They are created through ``ExactDomain.create``,
+so every row passes the domain's rules, without paying for HTTP during setup. Then,
+through ``httpx.Client(transport=fake.transport())`` with plain JSON parsing, each
+measurement repeats its request for about ``--seconds``:
+
+* paged GET: walking ``crm/Accounts`` (60 rows per page) by following ``__next``
+  (the walk starts over when it reaches the end);
+* filtered GET: ``salesentry/SalesEntries`` with ``$filter=Journal eq '70' and
+  YourRef eq '...'`` and ``$top=1``, as ``find_by_your_ref`` asks;
+* ``$count`` of ``crm/Accounts``, and of ``salesentry/SalesEntries`` with a filter;
+* GET by key: ``crm/Accounts(guid'...')``;
+* POST of new accounts (``Prefer: return=representation``), a few dozen per size.
+
 Rate limits are raised out of the way; the numbers include the real domain's validation.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import time
+import uuid
+from collections.abc import Callable, Iterator
+from decimal import Decimal
 
 import httpx
 
 from exactbridge.testing import FakeExactOnline
 
 DIVISION = 123
+_ACCOUNTS = "crm/Accounts"
+_ENTRIES = "salesentry/SalesEntries"
 
 
 def make_fake() -> tuple[FakeExactOnline, httpx.Client]:
+    """A fake with one seeded division and an authorised client for it."""
     fake = FakeExactOnline(minutely_limit=10**9, daily_limit=10**9)
     fake.add_division(DIVISION, template="nl")
     token = fake.issue_tokens().access_token
@@ -34,67 +51,163 @@ def make_fake() -> tuple[FakeExactOnline, httpx.Client]:
     return fake, http
 
 
-def bench_posts(http: httpx.Client, count: int) -> tuple[float, list[str]]:
-    keys: list[str] = []
+def seed(fake: FakeExactOnline, size: int) -> list[uuid.UUID]:
+    """Create ``size`` accounts and ``size`` sales entries; return the account keys."""
+    domain = fake.domain
+    accounts = domain.entity_set(_ACCOUNTS)
+    entries = domain.entity_set(_ENTRIES)
+    gl_accounts = domain.entity_set("financial/GLAccounts")
+    assert accounts is not None and entries is not None and gl_accounts is not None
+    (revenue,) = [
+        row["ID"] for row in domain.rows(DIVISION, gl_accounts) if row["Code"].strip() == "8000"
+    ]
+    keys: list[uuid.UUID] = []
+    for index in range(size):
+        row = domain.create(
+            DIVISION, accounts, {"Name": f"Bench customer {index:05d}", "Status": "C"}
+        )
+        keys.append(row["ID"])
+    for index in range(size):
+        domain.create(
+            DIVISION,
+            entries,
+            {
+                "Customer": str(keys[index]),
+                "Journal": "70",
+                "EntryDate": "2025-02-12",
+                "YourRef": f"INV-{index:05d}",
+                "SalesEntryLines": [
+                    {"GLAccount": str(revenue), "AmountFC": Decimal("10.00"), "VATCode": "2"}
+                ],
+            },
+        )
+    return keys
+
+
+def rate(request: Callable[[], None], seconds: float, minimum: int = 3) -> float:
+    """Requests per second of ``request`` repeated for about ``seconds`` (at least ``minimum``)."""
+    done = 0
     start = time.perf_counter()
-    for index in range(count):
+    while True:
+        request()
+        done += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= seconds and done >= minimum:
+            return done / elapsed
+
+
+def _get_json(http: httpx.Client, url: str) -> object:
+    response = http.get(url)
+    assert response.status_code == 200, response.text
+    return json.loads(response.text, parse_float=Decimal)
+
+
+def paged_walker(http: httpx.Client) -> Callable[[], None]:
+    """One call fetches the next page of a walk over all accounts (restarting at the end)."""
+    first = f"/api/v1/{DIVISION}/{_ACCOUNTS}?$filter=Name ne null&$select=ID,Name,Code"
+    state = {"url": first}
+
+    def step() -> None:
+        page = _get_json(http, state["url"])
+        assert isinstance(page, dict)
+        results = page["d"]["results"]
+        assert results
+        state["url"] = page["d"].get("__next") or first
+
+    return step
+
+
+def filtered_getter(http: httpx.Client, size: int) -> Callable[[], None]:
+    """One call finds one sales entry by journal and YourRef (as ``find_by_your_ref``)."""
+    refs: Iterator[int] = itertools.cycle(range(0, size, max(1, size // 97)))
+
+    def step() -> None:
+        ref = f"INV-{next(refs):05d}"
+        url = (
+            f"/api/v1/{DIVISION}/{_ENTRIES}?$filter=Journal eq '70' and YourRef eq '{ref}'"
+            "&$select=EntryID,YourRef&$top=1"
+        )
+        page = _get_json(http, url)
+        assert isinstance(page, dict)
+        (found,) = page["d"]
+        assert found["YourRef"] == ref
+
+    return step
+
+
+def counter(http: httpx.Client, path: str, expected: int) -> Callable[[], None]:
+    """One call asks ``{path}/$count`` and checks the answer."""
+
+    def step() -> None:
+        response = http.get(f"/api/v1/{DIVISION}/{path}")
+        assert response.status_code == 200, response.text
+        assert int(response.text) == expected
+
+    return step
+
+
+def key_getter(http: httpx.Client, keys: list[uuid.UUID]) -> Callable[[], None]:
+    """One call fetches one account by key."""
+    cycle = itertools.cycle(keys)
+
+    def step() -> None:
+        page = _get_json(http, f"/api/v1/{DIVISION}/{_ACCOUNTS}(guid'{next(cycle)}')")
+        assert isinstance(page, dict) and page["d"]["ID"]
+
+    return step
+
+
+def poster(http: httpx.Client) -> Callable[[], None]:
+    """One call creates one account."""
+    numbers = itertools.count()
+
+    def step() -> None:
         response = http.post(
-            f"/api/v1/{DIVISION}/crm/Accounts",
-            json={"Name": f"Bench customer {index:05d}", "Status": "C", "City": "Utrecht"},
+            f"/api/v1/{DIVISION}/{_ACCOUNTS}",
+            json={"Name": f"Posted customer {next(numbers):05d}", "Status": "C"},
             headers={"Prefer": "return=representation"},
         )
         assert response.status_code == 201, response.text
-        keys.append(json.loads(response.text)["d"]["ID"])
-    return count / (time.perf_counter() - start), keys
+
+    return step
 
 
-def bench_paged_gets(http: httpx.Client, rounds: int) -> tuple[float, int]:
-    requests = rows = 0
+def measure(size: int, seconds: float) -> tuple[float, dict[str, float]]:
+    """Seed a fresh fake with ``size`` rows per table; return (seed seconds, rates)."""
+    fake, http = make_fake()
     start = time.perf_counter()
-    for _ in range(rounds):
-        url: str | None = (
-            f"/api/v1/{DIVISION}/crm/Accounts?$filter=Name ne null&$select=ID,Name,Code"
-        )
-        while url:
-            response = http.get(url)
-            assert response.status_code == 200, response.text
-            page = json.loads(response.text)["d"]
-            rows += len(page["results"])
-            requests += 1
-            url = page.get("__next")
-    return requests / (time.perf_counter() - start), rows
-
-
-def bench_key_gets(http: httpx.Client, keys: list[str]) -> float:
-    start = time.perf_counter()
-    for key in keys:
-        response = http.get(f"/api/v1/{DIVISION}/crm/Accounts(guid'{key}')")
-        assert response.status_code == 200
-    return len(keys) / (time.perf_counter() - start)
+    keys = seed(fake, size)
+    seeded = time.perf_counter() - start
+    with http:
+        total_accounts = int(http.get(f"/api/v1/{DIVISION}/{_ACCOUNTS}/$count").text)
+        rates = {
+            "GET page of 60 (crm/Accounts walk)": rate(paged_walker(http), seconds),
+            "GET YourRef eq (SalesEntries, $top=1)": rate(filtered_getter(http, size), seconds),
+            "GET crm/Accounts/$count": rate(
+                counter(http, f"{_ACCOUNTS}/$count", total_accounts), seconds
+            ),
+            "GET SalesEntries/$count?$filter": rate(
+                counter(http, f"{_ENTRIES}/$count?$filter=Journal eq '70'", size), seconds
+            ),
+            "GET crm/Accounts(guid'...')": rate(key_getter(http, keys), seconds),
+            "POST crm/Accounts": rate(poster(http), seconds / 2, minimum=20),
+        }
+    return seeded, rates
 
 
 def main() -> None:
+    """Measure every size and print one table (requests per second)."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--posts", type=int, default=3000, help="accounts to POST in all")
-    parser.add_argument("--rounds", type=int, default=3, help="full walks over all pages")
+    parser.add_argument("--sizes", default="300,3000,10000", help="comma-separated row counts")
+    parser.add_argument("--seconds", type=float, default=1.0, help="time per measurement")
     args = parser.parse_args()
-    fake, http = make_fake()
-    small = min(300, args.posts)
-    with http:
-        post_rate, keys = bench_posts(http, small)
-        small_rate, _small_rows = bench_paged_gets(http, args.rounds)
-        more_rate, more_keys = bench_posts(http, args.posts - small)
-        keys += more_keys
-        page_rate, _rows = bench_paged_gets(http, args.rounds)
-        key_rate = bench_key_gets(http, keys[:1000])
-    print(f"POST crm/Accounts:                      {post_rate:8.0f} requests/s (first {small})")
-    print(
-        f"POST crm/Accounts:                      {more_rate:8.0f} requests/s (up to {len(keys)})"
-    )
-    print(f"GET pages of 60 of {small:5d} accounts:    {small_rate:8.0f} requests/s")
-    print(f"GET pages of 60 of {len(keys):5d} accounts:    {page_rate:8.0f} requests/s")
-    print(f"GET crm/Accounts(guid'...'):            {key_rate:8.0f} requests/s")
-    print(f"calls logged by the fake: {fake.count()}")
+    sizes = [int(text) for text in args.sizes.split(",")]
+    results = {size: measure(size, args.seconds) for size in sizes}
+    width = max(len(name) for name in next(iter(results.values()))[1])
+    print(f"{'requests/s':{width}}" + "".join(f"{size:>10d}" for size in sizes))
+    for name in next(iter(results.values()))[1]:
+        print(f"{name:{width}}" + "".join(f"{results[s][1][name]:10.0f}" for s in sizes))
+    print(f"{'(seeding, seconds)':{width}}" + "".join(f"{results[s][0]:10.1f}" for s in sizes))
 
 
 if __name__ == "__main__":
