@@ -12,6 +12,7 @@ The most used names are importable from here. The Exact client names (``ExactCli
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import TYPE_CHECKING, Any
 
 from exactbridge._version import __version__
@@ -68,6 +69,10 @@ _LAZY = dict.fromkeys(
     ),
     "exactbridge.exact",
 )
+
+# A library configures no logging output of its own: the host decides (see logging's
+# "Configuring Logging for a Library"). Loggers: exactbridge.sync, exactbridge.exact...
+logging.getLogger("exactbridge").addHandler(logging.NullHandler())
 
 __all__ = [
     "APIError",
