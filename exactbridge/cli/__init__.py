@@ -1,14 +1,22 @@
 """The ``exactbridge`` command line.
 
-Commands so far:
+Commands (each in its own module of this package):
 
-* ``exactbridge demo [--members M] [--invoices N] [--bad-invoices K] [--json]
-  [--state-dir DIR]``: the invoice pipeline end to end on the embedded fakes (no
-  credentials, no network), run twice to show nothing is booked twice;
+* ``exactbridge login``: authorize the app with Exact Online and keep the tokens;
+* ``exactbridge divisions``: the divisions (companies) the user may access;
+* ``exactbridge sync NAME`` / ``preview NAME`` / ``retry NAME``: run a pipeline of
+  the configuration file through the sync engine;
+* ``exactbridge status``: recent runs, failed and pending records;
+* ``exactbridge fake-server``: a fake Exact Online on localhost for trials;
+* ``exactbridge demo``: the invoice pipeline end to end on the embedded fakes
+  (no credentials, no network), run twice to show nothing is booked twice;
 * ``exactbridge --version``.
 
-Exit codes: ``0`` success, ``1`` partial failure (some records failed), ``2`` a
-usage or configuration error.
+Commands that need a project read ``exactbridge.toml`` (``--config FILE``, else
+``$EXACTBRIDGE_CONFIG``, else ``./exactbridge.toml``; see
+:mod:`exactbridge.cli._config`). Exit codes: ``0`` success, ``1`` partial failure
+(some records failed) or an error talking to Exact Online, ``2`` a usage or
+configuration error, ``130`` interrupted (Ctrl-C).
 
 >>> main(["--version"])  # doctest: +SKIP
 exactbridge 0.1.0.dev0
@@ -20,45 +28,29 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 
 from exactbridge._version import __version__
-from exactbridge.errors import ConfigurationError, ExactBridgeError
+from exactbridge.cli import _divisions, _fakeserver, _login, _pipelines, _status
+from exactbridge.cli._args import count as _count
+from exactbridge.cli._args import positive as _positive
+from exactbridge.cli._output import error
+from exactbridge.errors import AuthorizationRequiredError, ConfigurationError, ExactBridgeError
 
-__all__ = ["EXIT_OK", "EXIT_PARTIAL", "EXIT_USAGE", "build_parser", "main"]
+__all__ = ["EXIT_INTERRUPTED", "EXIT_OK", "EXIT_PARTIAL", "EXIT_USAGE", "build_parser", "main"]
 
 #: Every record was handled.
 EXIT_OK = 0
-#: The run finished, but some records failed (each is reported with its reason).
+#: The run finished, but some records failed (each is reported with its reason),
+#: or an operation failed (Exact Online refused, the network was down...).
 EXIT_PARTIAL = 1
 #: Bad command-line usage or configuration; nothing was booked.
 EXIT_USAGE = 2
+#: Interrupted with Ctrl-C.
+EXIT_INTERRUPTED = 130
 
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} is negative (expected 0 or more)")
-    return value
-
-
-def _positive(text: str) -> int:
-    value = _count(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError("expected 1 or more")
-    return value
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the ``exactbridge`` command."""
-    parser = argparse.ArgumentParser(
-        prog="exactbridge",
-        description="Book gym, sports-club and education sales into Exact Online.",
-    )
-    parser.add_argument("--version", action="version", version=f"exactbridge {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+def _register_demo(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     demo = commands.add_parser(
         "demo",
         help="run the invoice pipeline on the embedded fakes (no credentials, no network)",
@@ -85,6 +77,22 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="keep the SQLite state store in DIR (default: a temporary folder)",
     )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``exactbridge`` command."""
+    parser = argparse.ArgumentParser(
+        prog="exactbridge",
+        description="Book gym, sports-club and education sales into Exact Online.",
+    )
+    parser.add_argument("--version", action="version", version=f"exactbridge {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _login.register(commands)
+    _divisions.register(commands)
+    _pipelines.register(commands)
+    _status.register(commands)
+    _fakeserver.register(commands)
+    _register_demo(commands)
     return parser
 
 
@@ -111,10 +119,23 @@ def _demo_command(args: argparse.Namespace) -> int:
     return EXIT_PARTIAL if result.failed else EXIT_OK
 
 
+_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "login": _login.command,
+    "divisions": _divisions.command,
+    "status": _status.command,
+    "fake-server": _fakeserver.command,
+    "demo": _demo_command,
+    **dict.fromkeys(_pipelines.PIPELINE_COMMANDS, _pipelines.command),
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the ``exactbridge`` command with ``argv`` (default: ``sys.argv[1:]``).
 
-    Returns the exit code; usage errors print argparse's message and return 2.
+    Returns the exit code. Usage errors print argparse's message and return 2; a
+    :class:`~exactbridge.errors.ConfigurationError` prints its message (file, key
+    path, expected value) and returns 2; any other exactbridge error prints its
+    message and returns 1. No traceback is shown for these.
     """
     parser = build_parser()
     try:
@@ -126,14 +147,22 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_usage(sys.stderr)
         print("exactbridge: error: a command is required (try 'exactbridge demo')", file=sys.stderr)
         return EXIT_USAGE
-    try:
-        if args.command == "demo":
-            return _demo_command(args)
-    except ConfigurationError as exc:
-        print(f"exactbridge: configuration error: {exc}", file=sys.stderr)
+    handler = _COMMANDS.get(args.command)
+    if handler is None:  # pragma: no cover - argparse rejects unknown commands
+        parser.print_usage(sys.stderr)
         return EXIT_USAGE
-    except ExactBridgeError as exc:
-        print(f"exactbridge: error: {exc}", file=sys.stderr)
+    try:
+        return handler(args)
+    except ConfigurationError as exc:
+        error(str(exc), kind="configuration error")
+        return EXIT_USAGE
+    except AuthorizationRequiredError as exc:
+        error(f"{exc} (run 'exactbridge login')")
         return EXIT_PARTIAL
-    parser.print_usage(sys.stderr)  # pragma: no cover - argparse rejects unknown commands
-    return EXIT_USAGE  # pragma: no cover
+    except ExactBridgeError as exc:
+        error(str(exc))
+        return EXIT_PARTIAL
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        error("interrupted", kind="stopped")
+        return EXIT_INTERRUPTED
