@@ -58,6 +58,7 @@ from exactbridge.mapping import (
     BookingMode,
     DebtorAction,
     DebtorDecision,
+    FinancialPeriod,
     KnownAccount,
     SalesEntryDraft,
     summarize,
@@ -640,7 +641,7 @@ class InvoicePipeline:
         )
         try:
             created = self.exact.accounts.create(new_account(draft))
-        except (OutcomeUnknownError, DailyRateLimitError, TransportError):
+        except OutcomeUnknownError:
             raise  # stays PENDING: the next attempt looks the code up first
         except ExactBridgeError as exc:
             self.store.mark_failed(key, error=str(exc), now=self.clock.now())
@@ -732,7 +733,7 @@ class InvoicePipeline:
         )
         try:
             self.exact.accounts.update(customer, fields)
-        except (OutcomeUnknownError, DailyRateLimitError, TransportError):
+        except OutcomeUnknownError:
             raise
         except ExactBridgeError as exc:
             self.store.mark_failed(key, error=str(exc), now=self.clock.now())
@@ -810,8 +811,21 @@ class InvoicePipeline:
         record: BookingRecord | None,
         digest: str,
         action: Action = Action.BOOKED,
+        period: FinancialPeriod | None = None,
     ) -> None:
         draft = self._draft(state, invoice)
+        if period is not None and (draft.reporting_year, draft.reporting_period) < (
+            period.year,
+            period.period,
+        ):
+            # The new version of an entry whose period Exact no longer accepts changes
+            # in goes where its reversal went: the correction is booked now.
+            draft = attrs.evolve(
+                draft,
+                entry_date=max(period.start, min(draft.entry_date, period.end)),
+                reporting_year=period.year,
+                reporting_period=period.period,
+            )
         version = _version(record)
         rebooking = (
             record is not None
@@ -852,9 +866,7 @@ class InvoicePipeline:
         try:
             entry = self.exact.sales_entries.create(body)
         except APIError as exc:
-            if isinstance(exc, RateLimitError):
-                raise
-            # Exact answered with a refusal: nothing was written.
+            # Exact answered with a refusal (a rate limit included): nothing was written.
             self.store.mark_failed(key, error=str(exc), now=self.clock.now())
             raise
         if entry.entry_id is None:  # pragma: no cover - Exact always answers with the id
@@ -901,6 +913,7 @@ class InvoicePipeline:
             return
         draft = self._draft(state, invoice)
         customer = self._customer(state, invoice, draft.debtor)
+        refused = False
         if policy is ChangePolicy.UPDATE and draft.journal == record.journal:
             if state.dry_run:
                 state.add(
@@ -918,13 +931,16 @@ class InvoicePipeline:
             if self._update_in_place(state, invoice, key, record, draft, customer, digest):
                 return
             record = self.store.get(key) or record
-        self._reverse(state, invoice, key, record, reason="changed in the source")
+            refused = True
+        period = self._reverse(state, invoice, key, record, reason="changed in the source")
         latest = (
             self.store.get(key)
             if not state.dry_run
             else attrs.evolve(record, status=BookingStatus.REVERSED)
         )
-        self._book(state, invoice, key, latest, digest, Action.REVERSED)
+        self._book(
+            state, invoice, key, latest, digest, Action.REVERSED, period if refused else None
+        )
 
     def _update_in_place(
         self,
@@ -1014,14 +1030,14 @@ class InvoicePipeline:
         record: BookingRecord,
         *,
         reason: str,
-    ) -> None:
-        """Cancel the booked entry with a reversing entry dated today."""
+    ) -> FinancialPeriod | None:
+        """Cancel the booked entry with a reversing entry dated today; return its period."""
         if record.exact_id is None or record.journal is None:
             raise ExactBridgeError(
                 f"invoice {_label(invoice)}: the booked entry's id is unknown, cannot reverse"
             )
         if state.dry_run:
-            return
+            return None
         version = _version(record)
         base = record.your_ref or invoice.number
         if version > 1 and base.endswith(f"-V{version}"):
@@ -1073,6 +1089,7 @@ class InvoicePipeline:
         self.store.mark_reversed(
             key, now=self.clock.now(), extra={"reversal_id": str(entry.entry_id)}
         )
+        return period
 
     def _deleted(
         self, state: _Run, invoice: Invoice, key: BookingKey, record: BookingRecord | None
