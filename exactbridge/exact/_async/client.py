@@ -81,10 +81,11 @@ logger = logging.getLogger("exactbridge.exact")
 class AsyncExactClient:
     """An asynchronous Exact Online client for one app and (usually) one division.
 
-    >>> # doctest: +SKIP
-    >>> async with AsyncExactClient(division=123, credentials=creds, token_store=store) as exact:
-    ...     async for account in exact.accounts.iterate(filter=P("Name") == "Gym"):
-    ...         print(account.code, account.name)
+    ::
+
+        async with AsyncExactClient(division=123, credentials=creds, token_store=store) as exact:
+            async for account in exact.accounts.iterate(filter=P("Name") == "Gym"):
+                print(account.code, account.name)
 
     ``division`` is required for every division-scoped call; exactbridge never
     falls back to Exact's "current division", which follows whatever company the

@@ -82,10 +82,11 @@ logger = logging.getLogger("exactbridge.exact")
 class ExactClient:
     """A synchronous Exact Online client for one app and (usually) one division.
 
-    >>> # doctest: +SKIP
-    >>> with ExactClient(division=123, credentials=creds, token_store=store) as exact:
-    ...     for account in exact.accounts.iterate(filter=P("Name") == "Gym"):
-    ...         print(account.code, account.name)
+    ::
+
+        with ExactClient(division=123, credentials=creds, token_store=store) as exact:
+            for account in exact.accounts.iterate(filter=P("Name") == "Gym"):
+                print(account.code, account.name)
 
     ``division`` is required for every division-scoped call; exactbridge never
     falls back to Exact's "current division", which follows whatever company the
