@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable
 
@@ -129,6 +130,14 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 }
 
 
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # not a real file (captured in tests)
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the ``exactbridge`` command with ``argv`` (default: ``sys.argv[1:]``).
 
@@ -161,6 +170,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_PARTIAL
     except ExactBridgeError as exc:
         error(str(exc))
+        return EXIT_PARTIAL
+    except BrokenPipeError:
+        # The reader went away (``exactbridge status --json | head``): stop quietly.
+        _silence_stdout()
         return EXIT_PARTIAL
     except KeyboardInterrupt:
         print(file=sys.stderr)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+import attrs
 import httpx
 
 from exactbridge.cli._args import add_config_option, add_json_option
@@ -54,8 +55,11 @@ def command(
     """Run ``exactbridge divisions``; ``transport``/``clock`` are test seams."""
     config = load_config(config_path(args.config))
     settings = config.require_exact()
+    # Listed through the user's current division, not the configured one: the list
+    # is what someone needs when the configured division is wrong.
+    discovery = attrs.evolve(settings, division=None)
     with make_exact_client(
-        settings, resolve_division=False, transport=transport, clock=clock
+        discovery, resolve_division=False, transport=transport, clock=clock
     ) as exact:
         divisions = exact.divisions()
     rows = division_rows(divisions, settings.division)

@@ -151,6 +151,8 @@ def to_jsonable(value: Any) -> Any:
     >>> to_jsonable({"amount": Decimal("9.90"), "day": dt.date(2025, 1, 31)})
     {'amount': '9.90', 'day': '2025-01-31'}
     """
+    if isinstance(value, enum.Enum):
+        return to_jsonable(value.value)
     if value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, Decimal):
@@ -168,8 +170,6 @@ def to_jsonable(value: Any) -> Any:
             if value.microseconds
             else str(whole)
         )
-    if isinstance(value, enum.Enum):
-        return to_jsonable(value.value)
     if isinstance(value, (uuid.UUID, PurePath)):
         return str(value)
     if isinstance(value, Mapping):

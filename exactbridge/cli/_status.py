@@ -53,7 +53,7 @@ def run_row(run: RunRecord) -> dict[str, Any]:
         "status": run.status,
         "started_at": run.started_at,
         "finished_at": run.finished_at,
-        "duration": run.duration,
+        "duration_seconds": run.duration,
         "booked": run.booked,
         "updated": run.updated,
         "reversed": run.reversed,
