@@ -106,7 +106,8 @@ class VirtuagymInvoices:
     Virtuagym has no "changed since" filter for invoices, so every fetch reads the
     club's invoices (500 per call) with its members and club taxes; the pipeline
     skips unchanged ones by their content hash. ``adapter_config`` holds the
-    adapter's options (which number is the invoice number, time zone, ...).
+    adapter's options (which number is the invoice number, time zone, ...);
+    ``tenant`` names the club in the state store (default: the club id).
 
     >>> from exactbridge.testing.virtuagym import FakeVirtuagym
     >>> import datetime as dt
@@ -130,9 +131,10 @@ class VirtuagymInvoices:
         *,
         adapter_config: VirtuagymAdapterConfig | None = None,
         include_concepts: bool = False,
+        tenant: str | None = None,
     ) -> None:
         self.client = client
-        self.tenant = str(client.club_id)
+        self.tenant = tenant or str(client.club_id)
         self._adapter_config = adapter_config
         self._include_concepts = include_concepts
 

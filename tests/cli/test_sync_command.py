@@ -1,0 +1,174 @@
+"""``exactbridge sync/preview/retry NAME`` on a configuration file, against the fakes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from exactbridge.cli import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, build_parser, main
+from exactbridge.cli._sync import EXIT_BUSY, Seams, run_command
+from exactbridge.exact import SQLiteTokenStore, Token
+from exactbridge.sync import RunLock, SQLiteStateStore
+from exactbridge.testing import FakeClock, FakeExactOnline
+from exactbridge.testing.virtuagym import FakeVirtuagym
+
+from ._support import CANARY_SECRET, CLIENT_ID, DIVISION, SECRET_ENV, exact_section, write_config
+
+VG_KEY = "CANARY-vg-api-key-19af"
+VG_SECRET = "CANARY-vg-club-secret-77c2"
+
+
+DEFAULT_VAT = 'vat.codes = { 1 = "2", 2 = "1" }'
+
+
+def _config(folder: Path, *, booking: str = DEFAULT_VAT, sync: str = "") -> Path:
+    text = exact_section(base_url="https://start.exactonline.nl") + (
+        "\n[state]\n"
+        'path = "state.sqlite3"\n'
+        "\n[pipelines.club]\n"
+        'kind = "invoices"\n'
+        "\n[pipelines.club.source]\n"
+        'system = "virtuagym"\n'
+        "club_id = 8633\n"
+        'api_key_env = "VG_KEY"\n'
+        'club_secret_env = "VG_SECRET"\n'
+        "\n[pipelines.club.booking]\n"
+        'sales_journal = "70"\n'
+        "numbering.enabled = false\n"
+        'ledger.default_account = "8000"\n'
+        f"{booking}\n"
+        "\n[pipelines.club.sync]\n"
+        f"{sync}\n"
+    )
+    return write_config(folder, text)
+
+
+class Setup:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.clock = FakeClock(dt.datetime(2025, 6, 1, 8, tzinfo=dt.timezone.utc))
+        self.exact = FakeExactOnline(clock=self.clock)
+        self.exact.add_division(DIVISION, template="nl")
+        self.exact.register_app(CLIENT_ID, CANARY_SECRET, "http://localhost:8766/callback")
+        self.vg = FakeVirtuagym(
+            club_id=8633, api_key=VG_KEY, club_secret=VG_SECRET, clock=self.clock
+        )
+        self.environ = {SECRET_ENV: CANARY_SECRET, "VG_KEY": VG_KEY, "VG_SECRET": VG_SECRET}
+        grant = self.exact.issue_tokens(CLIENT_ID)
+        store = SQLiteTokenStore(folder / "tokens.sqlite3", name="default")
+        store.save(
+            Token(grant.access_token, grant.refresh_token, grant.issued_at, grant.expires_in),
+            expected_generation=None,
+        )
+        ann = self.vg.add_member(firstname="Ann", lastname="Smit")["member_id"]
+        for month in (3, 4, 5):
+            self.vg.add_invoice(
+                member_id=ann,
+                invoice_date=dt.date(2025, month, 1),
+                rows=[{"name": "Abonnement", "price": Decimal("39.95"), "tax": 2}],
+            )
+
+    def seams(self) -> Seams:
+        return Seams(
+            exact_transport=self.exact.transport(),
+            source_transports={"virtuagym": self.vg.transport()},
+            clock=self.clock,
+            environ=self.environ,
+        )
+
+    def run(self, *argv: str) -> int:
+        args = build_parser().parse_args([*argv, "--config", str(self.folder / "exactbridge.toml")])
+        return run_command(args, self.seams())
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> Setup:
+    return Setup(tmp_path)
+
+
+def test_sync_books_and_a_second_sync_finds_nothing(
+    setup: Setup, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _config(setup.folder)
+    assert setup.run("sync", "club", "--json") == EXIT_OK
+    report = json.loads(capsys.readouterr().out)
+    assert report["pipeline"] == "club"
+    assert report["counts"]["booked"] == 3
+    assert {row["amount"] for row in report["results"]} == {"39.95"}
+    assert setup.exact.count("POST", "SalesEntries") == 3
+
+    assert setup.run("sync", "club") == EXIT_OK
+    text = capsys.readouterr().out
+    assert "unchanged       3" in text
+    assert setup.exact.count("POST", "SalesEntries") == 3
+    store = SQLiteStateStore(setup.folder / "state.sqlite3")
+    try:
+        assert [run.booked for run in store.recent_runs("club")] == [0, 3]
+        # The records are kept under the pipeline's tenant (the pipeline name by default).
+        assert store.failed("virtuagym", "club") == []
+    finally:
+        store.close()
+
+
+def test_preview_writes_nothing_and_prints_a_table(
+    setup: Setup, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _config(setup.folder)
+    assert setup.run("preview", "club") == EXIT_OK
+    out = capsys.readouterr().out
+    assert "(dry run)" in out
+    assert "action" in out
+    assert "39.95" in out
+    assert setup.exact.count("POST") == 0
+    assert setup.run("sync", "club", "--dry-run", "--json") == EXIT_OK
+    assert json.loads(capsys.readouterr().out)["dry_run"] is True
+    assert setup.exact.count("POST") == 0
+
+
+def test_failed_records_give_exit_1_and_retry_books_them_after_the_fix(
+    setup: Setup, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _config(setup.folder, booking='vat.codes = { 1 = "2" }')
+    assert setup.run("sync", "club") == EXIT_PARTIAL
+    out = capsys.readouterr().out
+    assert "failed" in out
+    assert "VatMapping" in out
+    _config(setup.folder)
+    assert setup.run("retry", "club", "--json") == EXIT_OK
+    report = json.loads(capsys.readouterr().out)
+    assert report["counts"]["booked"] == 3
+
+
+def test_a_busy_pipeline_exits_3(setup: Setup, capsys: pytest.CaptureFixture[str]) -> None:
+    _config(setup.folder)
+    with RunLock(setup.folder / "state.sqlite3", "club"):
+        assert setup.run("sync", "club") == EXIT_BUSY
+    assert "busy" in capsys.readouterr().out
+    assert setup.exact.count("POST") == 0
+
+
+def test_bad_sync_settings_name_the_file_and_key(
+    setup: Setup, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _config(setup.folder, sync='on_change = "rewrite"')
+    with pytest.raises(Exception, match=r"exactbridge\.toml.*pipelines\.club\.sync\.on_change"):
+        setup.run("sync", "club")
+    # Through main(): a configuration error is exit 2 with the message on stderr.
+    code = main(["sync", "club", "--config", str(setup.folder / "exactbridge.toml")])
+    assert code == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "pipelines.club.sync.on_change" in err
+
+
+def test_secrets_never_reach_the_output(setup: Setup, capsys: pytest.CaptureFixture[str]) -> None:
+    _config(setup.folder)
+    setup.run("sync", "club", "--json")
+    setup.run("preview", "club")
+    captured = capsys.readouterr()
+    assert "booked" in captured.out
+    for canary in (CANARY_SECRET, VG_KEY, VG_SECRET):
+        assert canary not in captured.out + captured.err
