@@ -174,7 +174,9 @@ class ClubassistentMandates:
 
     Example::
 
-        source = ClubassistentMandates(["incasso-2026-02.xml"], invoice_files=["facturen.csv"])
+        source = ClubassistentMandates(
+            ["incasso-2026-02.xml"], invoice_files=["facturen.csv"], tenant="hockeyclub"
+        )
         batch = source.fetch(None)
     """
 
@@ -184,7 +186,7 @@ class ClubassistentMandates:
         self,
         files: Sequence[MandateFile],
         *,
-        tenant: str = "-",
+        tenant: str,
         invoice_files: Sequence[MandateFile] = (),
         member_by_invoice: Mapping[str, str] | None = None,
         csv_format: CsvFormat | None = None,
@@ -194,6 +196,9 @@ class ClubassistentMandates:
             raise ConfigurationError(
                 f"got {files!r}", key="files", expected="a list of pain.008 files"
             )
+        name: object = tenant
+        if not isinstance(name, str) or not name.strip():
+            raise ConfigurationError(f"got {tenant!r}", key="tenant", expected="a club name")
         self.files = tuple(files)
         self.tenant = tenant
         self.invoice_files = tuple(invoice_files)
@@ -358,7 +363,7 @@ class MandatePipeline(_Pipeline[_MandateState]):
 
     Example::
 
-        source = ClubassistentMandates(["incasso.xml"], invoice_files=["facturen.csv"])
+        source = ClubassistentMandates(["incasso.xml"], member_by_invoice=links, tenant="club")
         report = MandatePipeline(source, exact_client, config, store).run()
         print(len(report.booked), [row.reason for row in report.failed])
     """
