@@ -2,10 +2,13 @@
 
 Everything public is importable from here; the ``_``-prefixed modules are private.
 
->>> from exactbridge.exact import ExactClient, P  # doctest: +SKIP
->>> with ExactClient(division=123, credentials=creds, token_store=store) as exact:  # doctest: +SKIP
-...     for entry in exact.sales_entries.iterate(filter=P("YourRef") == "2026-0042"):
-...         print(entry.entry_number, entry.amount_fc)
+::
+
+    from exactbridge.exact import ExactClient, P
+
+    with ExactClient(division=123, credentials=creds, token_store=store) as exact:
+        for entry in exact.sales_entries.iterate(filter=P("YourRef") == "2026-0042"):
+            print(entry.entry_number, entry.amount_fc)
 """
 
 from __future__ import annotations

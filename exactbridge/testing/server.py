@@ -6,11 +6,12 @@ From the command line::
 
 From Python (e.g. in a test that wants real sockets)::
 
-    >>> from exactbridge.testing import FakeExactOnline
-    >>> from exactbridge.testing.server import serve
-    >>> fake = FakeExactOnline()                        # doctest: +SKIP
-    >>> with serve(fake, port=0) as server:             # doctest: +SKIP
-    ...     print(server.url)                           # e.g. http://127.0.0.1:54321
+    from exactbridge.testing import FakeExactOnline
+    from exactbridge.testing.server import serve
+
+    fake = FakeExactOnline()
+    with serve(fake, port=0) as server:
+        print(server.url)                           # e.g. http://127.0.0.1:54321
 
 The server answers exactly what the in-process transports answer (same backend, same
 state). Injected transport faults (``TIMEOUT``, ``CONNECTION_ERROR``,
