@@ -17,6 +17,7 @@ from exactbridge.sync.invoices import (
 )
 from exactbridge.sync.locks import PipelineBusyError, RunLock
 from exactbridge.sync.report import Action, RecordResult, SyncReport
+from exactbridge.sync.schedule import Runnable, run_every, run_locked
 from exactbridge.sync.settings import ChangePolicy, DeletePolicy, SyncSettings
 from exactbridge.sync.sources import InvoiceSource, SourceBatch, VirtuagymInvoices
 from exactbridge.sync.sqlite_store import SCHEMA_VERSION, SQLiteStateStore, default_state_path
@@ -54,6 +55,7 @@ __all__ = [
     "RunLock",
     "RunRecord",
     "RunStatus",
+    "Runnable",
     "SQLiteStateStore",
     "SourceBatch",
     "StateStore",
@@ -66,4 +68,6 @@ __all__ = [
     "finished_run",
     "intent_record",
     "outcome_record",
+    "run_every",
+    "run_locked",
 ]

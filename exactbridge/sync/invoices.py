@@ -119,6 +119,16 @@ def _label(invoice: Invoice) -> str:
     return invoice.number or invoice.source_id
 
 
+@attrs.frozen
+class _Reversal:
+    """A reversing entry that was booked: where, as which entry, for how much."""
+
+    period: FinancialPeriod
+    entry_id: str | None
+    entry_number: int | None
+    amount: Decimal
+
+
 class _Stop(Exception):
     """Internal: the run must end now (daily limit, outage, refused login)."""
 
@@ -932,14 +942,20 @@ class InvoicePipeline:
                 return
             record = self.store.get(key) or record
             refused = True
-        period = self._reverse(state, invoice, key, record, reason="changed in the source")
+        reversal = self._reverse(state, invoice, key, record, reason="changed in the source")
         latest = (
             self.store.get(key)
             if not state.dry_run
             else attrs.evolve(record, status=BookingStatus.REVERSED)
         )
         self._book(
-            state, invoice, key, latest, digest, Action.REVERSED, period if refused else None
+            state,
+            invoice,
+            key,
+            latest,
+            digest,
+            Action.REVERSED,
+            reversal.period if refused and reversal is not None else None,
         )
 
     def _update_in_place(
@@ -1030,8 +1046,8 @@ class InvoicePipeline:
         record: BookingRecord,
         *,
         reason: str,
-    ) -> FinancialPeriod | None:
-        """Cancel the booked entry with a reversing entry dated today; return its period."""
+    ) -> _Reversal | None:
+        """Cancel the booked entry with a reversing entry dated today (None in a dry run)."""
         if record.exact_id is None or record.journal is None:
             raise ExactBridgeError(
                 f"invoice {_label(invoice)}: the booked entry's id is unknown, cannot reverse"
@@ -1089,7 +1105,16 @@ class InvoicePipeline:
         self.store.mark_reversed(
             key, now=self.clock.now(), extra={"reversal_id": str(entry.entry_id)}
         )
-        return period
+        amount = sum(
+            (line.amount_fc + (line.vat_amount_fc or Decimal(0)) for line in body.lines),
+            Decimal(0),
+        )
+        return _Reversal(
+            period,
+            None if entry.entry_id is None else str(entry.entry_id),
+            entry.entry_number,
+            amount,
+        )
 
     def _deleted(
         self, state: _Run, invoice: Invoice, key: BookingKey, record: BookingRecord | None
@@ -1101,7 +1126,7 @@ class InvoicePipeline:
                     state, invoice, "deleted or cancelled in the source (on_delete=ignore)"
                 )
                 return
-            self._reverse(state, invoice, key, record, reason="cancelled in the source")
+            reversal = self._reverse(state, invoice, key, record, reason="cancelled in the source")
             if not state.dry_run:
                 self.store.mark_deleted(key, now=self.clock.now())
             state.add(
@@ -1110,8 +1135,10 @@ class InvoicePipeline:
                     Action.REVERSED,
                     label=_label(invoice),
                     source=invoice.source,
-                    exact_id=record.exact_id,
-                    reason="deleted or cancelled in the source",
+                    exact_id=reversal.entry_id if reversal else record.exact_id,
+                    entry_number=reversal.entry_number if reversal else None,
+                    amount=reversal.amount if reversal else None,
+                    reason="deleted or cancelled in the source: reversed by this entry",
                 )
             )
             return
