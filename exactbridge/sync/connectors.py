@@ -484,8 +484,8 @@ class CoachviewInvoices:
 
     The first ``fetch`` reads every invoice; later ones only the invoices created or
     changed since the latest change time read before (Coachview's audit trail,
-    ``where_changed_between``), minus ``overlap`` to allow for records committed
-    late. ``incremental=False`` reads everything every time. The debtors, companies
+    late; the versions read within that overlap last time are remembered in the
+    cursor and skipped. ``incremental=False`` reads everything every time. The debtors, companies
     and persons of the invoices read are fetched in bulk (50 ids per request), so a
     run costs a handful of Coachview's 5,000 daily requests.
 
@@ -529,10 +529,13 @@ class CoachviewInvoices:
 
     def fetch(self, cursor: str | None) -> SourceBatch:
         """Invoices changed since the cursor (all on the first run), with their debtors."""
-        since = self._since(cursor) if self.incremental else None
-        if since is None:
+        state = self._state(cursor) if self.incremental else None
+        since: dt.datetime | None = None
+        recent: dict[str, str] = {}
+        if state is None:
             listing = self.client.list_invoices()
         else:
+            since, recent = state
             # Whole days on the server (its local dates run ahead of UTC): end tomorrow.
             until = self.client.clock.now() + dt.timedelta(days=1)
             listing = self.client.list_invoices(changed_from=since - self.overlap, changed_to=until)
@@ -545,13 +548,14 @@ class CoachviewInvoices:
             else:
                 clean = False
                 errors.append(_unkeyed(error))
-        records = self._bundle(invoices, errors)
-        next_cursor: str | None = None
-        if self.incremental:
-            times = [invoice.changed_at for invoice in invoices if invoice.changed_at is not None]
-            latest = max([*times, *([since] if since is not None else [])], default=None)
-            if latest is not None:
-                next_cursor = _dump_cursor("coachview", changed=latest.isoformat())
+        # The overlap reads the latest changes again: skip the versions read last time.
+        fresh = [
+            invoice
+            for invoice in invoices
+            if _stamp_of(invoice) is None or recent.get(invoice.id.lower()) != _stamp_of(invoice)
+        ]
+        records = self._bundle(fresh, errors)
+        next_cursor = self._next_cursor(invoices, since, recent) if self.incremental else None
         return SourceBatch(
             invoices=records, errors=errors, cursor=next_cursor, complete=since is None and clean
         )
@@ -575,16 +579,40 @@ class CoachviewInvoices:
         """Coachview's API serves no invoice PDF."""
         return None
 
-    def _since(self, cursor: str | None) -> dt.datetime | None:
+    def _state(self, cursor: str | None) -> tuple[dt.datetime, dict[str, str]] | None:
+        """The latest change time read and the versions read within the overlap before it."""
         data = _load_cursor(cursor, "coachview")
         if data is None:
             return None
+        recent = data.get("recent", {})
         try:
             moment = dt.datetime.fromisoformat(str(data.get("changed")))
         except ValueError:
+            moment = None
+        if moment is None or moment.tzinfo is None or not isinstance(recent, dict):
             log.warning("ignoring a damaged coachview cursor; reading every invoice")
             return None
-        return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.timezone.utc)
+        return moment, {str(key): str(value) for key, value in recent.items()}
+
+    def _next_cursor(
+        self, invoices: Sequence[CvInvoice], since: dt.datetime | None, recent: dict[str, str]
+    ) -> str | None:
+        stamps = [invoice.changed_at for invoice in invoices if invoice.changed_at is not None]
+        latest = max([*stamps, *([since] if since is not None else [])], default=None)
+        if latest is None:
+            return None
+        window = latest - self.overlap
+        kept: dict[str, str] = {}
+        for key, stamp in recent.items():
+            try:
+                if dt.datetime.fromisoformat(stamp) >= window:
+                    kept[key] = stamp
+            except (ValueError, TypeError):
+                continue
+        for invoice in invoices:
+            if invoice.changed_at is not None and invoice.changed_at >= window:
+                kept[invoice.id.lower()] = invoice.changed_at.isoformat()
+        return _dump_cursor("coachview", changed=latest.isoformat(), recent=kept)
 
     def _bundle(self, invoices: Sequence[CvInvoice], errors: list[SourceError]) -> list[Invoice]:
         """Fetch the debtors, companies and persons in bulk and adapt each invoice."""
@@ -844,6 +872,10 @@ class ClubassistentInvoices:
                 )
         errors.extend(_clubassistent_error(error) for error in listing.errors)
         return True
+
+
+def _stamp_of(invoice: CvInvoice) -> str | None:
+    return invoice.changed_at.isoformat() if invoice.changed_at is not None else None
 
 
 def _export_items(value: ExportSource | Iterable[ExportSource]) -> list[Path | IO[bytes]]:

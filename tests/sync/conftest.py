@@ -81,11 +81,8 @@ class Books:
 
     def customers(self) -> dict[str, Any]:
         """Customer accounts by (unpadded) code."""
-        return {
-            account.code: account
-            for account in self.exact.accounts.iterate()
-            if account.code and account.is_sales
-        }
+        rows = self.exact.accounts.iterate(filter=P("IsSales") == True)  # noqa: E712
+        return {account.code: account for account in rows if account.code}
 
     def documents(self) -> dict[uuid.UUID, Any]:
         """Exact documents by id."""
