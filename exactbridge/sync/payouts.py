@@ -20,9 +20,11 @@ policy), an :class:`~exactbridge.exact.ExactClient` and a
 so the key lives on the entry's transfer line (the line that books the payout on the
 transfer account): its ``Description`` is ``"Payout <payout id>"``
 (:func:`payout_marker`), unique per payout. A booking whose answer was lost is found
-again with one ``financialtransaction/BankEntryLines`` read filtered on that
-description before anything is written again. (A client-supplied ``EntryID`` would
-be cheaper, but whether Exact honours it on bank entries is not documented.)
+again, before anything is written again, with one ``financialtransaction/TransactionLines``
+read filtered on the bank journal (``JournalCode``) and that ``Description`` (the
+client has no ``BankEntryLines`` read service; the ledger lines carry the statement
+line's description). A client-supplied ``EntryID`` would be cheaper, but whether
+Exact honours it on bank entries is not documented.
 
 **Receivables.** A receivable matched by one payout is not offered to the next
 payout of the same run (Exact closes it only when the entry is booked, and the list
@@ -728,7 +730,9 @@ class PayoutPipeline(_Pipeline[_PayoutState]):
             # A lost answer leaves the record PENDING: the next run looks it up first.
             return
         current = self.store.get(key)
-        if current is None or current.status is not BookingStatus.BOOKED:
+        # A PENDING record stays PENDING (its entry may be in Exact: only a lookup
+        # by the natural key may settle it); a BOOKED one stays booked.
+        if current is None or current.status in (BookingStatus.FAILED, BookingStatus.SKIPPED):
             self.store.mark_failed(key, error=reason, now=self.clock.now())
 
     # -- deciding --------------------------------------------------------------------------

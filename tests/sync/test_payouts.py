@@ -445,6 +445,31 @@ def test_a_lost_answer_then_a_rerun_leaves_exactly_one_bank_entry(
     assert world.open_refs() == set()
 
 
+def test_a_failed_lookup_keeps_the_payout_pending_until_exact_answers(world: World) -> None:
+    world.invoice("F-1", "40.00")
+    code = world.settle(("F-1", "40.00"))
+    world.fake.fail_next(
+        Fault.LOST_RESPONSE, method="POST", path="financialtransaction/BankEntries"
+    )
+    world.pipeline().run()
+    # the natural-key lookup itself fails (every retry of the GET answers 500)
+    world.fake.fail_next(
+        Fault.SERVER_ERROR, times=4, method="GET", path="financialtransaction/TransactionLines"
+    )
+
+    second = world.pipeline().run()
+
+    assert [r.record_id for r in second.failed] == [code]
+    assert world.record(code).status is BookingStatus.PENDING
+
+    third = world.pipeline().run()
+
+    assert third.unchanged == 1
+    assert world.fake.count("POST", "financialtransaction/BankEntries") == 1
+    assert len(world.bank_entries()) == 1
+    assert world.record(code).status is BookingStatus.BOOKED
+
+
 def test_a_write_that_never_arrived_is_written_again_once(world: World) -> None:
     world.invoice("F-1", "40.00")
     code = world.settle(("F-1", "40.00"))
@@ -666,3 +691,23 @@ def test_the_demo_recipe_pays_booked_virtuagym_invoices_through_pay() -> None:
     assert row.reason.startswith(f"{len(seeded.paid)} payment(s) matched, 1 unmatched")
     after = {item.your_ref for item in exact.receivables_list.iterate()}
     assert after == before - set(seeded.paid)
+
+
+def test_an_unreadable_settlement_split_per_group_fails_as_its_group_payouts(
+    world: World,
+) -> None:
+    world.invoice("F-1", "40.00")
+    code = world.settle(("F-1", "40.00"))
+    world.pay.add_raw_record(code, {"id": "EX-BROKEN", "amount": "lots"})
+    source = PayPayouts(world.pay_client(), per_revenue_group=True)
+
+    first = world.pipeline(source=source).run()
+
+    assert [r.record_id for r in first.failed] == [f"{code}:{WEBSHOP}"]
+    assert world.record(f"{code}:{WEBSHOP}").status is BookingStatus.FAILED
+    world.pay.settlements[code].raw_records.clear()
+
+    second = world.pipeline(source=PayPayouts(world.pay_client(), per_revenue_group=True)).run()
+
+    assert [r.record_id for r in second.booked] == [f"{code}:{WEBSHOP}"]
+    assert world.store.failed() == []
