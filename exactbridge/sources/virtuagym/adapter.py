@@ -14,8 +14,10 @@ How Virtuagym's shapes become :class:`~exactbridge.records.Invoice`:
   ``start_period``..``end_period`` as service period. A row whose sign is opposite to
   the invoice total (a negative row on a normal invoice) is a discount.
 * a negative total is a credit invoice; ``credited_invoice`` is Virtuagym's
-  ``invoice_related_invoice`` when present. ``deleted`` invoices keep their content and
-  are flagged ``deleted=True``; deleted rows of a live invoice are dropped.
+  ``invoice_related_invoice`` when present (the credited invoice's number when
+  :meth:`VirtuagymAdapter.adapt_all` sees that invoice too, else its guid).
+  ``deleted`` invoices keep their content and are flagged ``deleted=True``; deleted
+  rows of a live invoice are dropped.
 """
 
 from __future__ import annotations
@@ -365,7 +367,12 @@ class VirtuagymAdapter:
     def adapt_all(
         self, invoices: Iterable[VirtuagymInvoice]
     ) -> tuple[list[Invoice], list[SourceRecordError]]:
-        """Adapt many invoices; the ones that fail are returned as errors, not raised."""
+        """Adapt many invoices; the ones that fail are returned as errors, not raised.
+
+        A credit invoice names the invoice it credits by Virtuagym's guid; when that
+        invoice is among ``invoices``, ``credited_invoice`` becomes its number instead,
+        so descriptions read "credit note 1005 for 1001".
+        """
         records: list[Invoice] = []
         errors: list[SourceRecordError] = []
         for item in invoices:
@@ -373,7 +380,13 @@ class VirtuagymAdapter:
                 records.append(self.invoice(item))
             except SourceRecordError as exc:
                 errors.append(exc)
-        return records, errors
+        numbers = {record.source_id: record.number for record in records}
+        return [
+            attrs.evolve(record, credited_invoice=numbers[record.credited_invoice])
+            if record.credited_invoice in numbers
+            else record
+            for record in records
+        ], errors
 
 
 def adapt_invoice(

@@ -201,6 +201,21 @@ def test_credit_invoice_lines_and_reference():
     assert [line.is_discount for line in record.lines] == [False, True]
 
 
+def test_adapt_all_names_the_credited_invoice_by_its_number():
+    original = invoice(guid="orig-guid", id=1001)
+    credit_rows = [row(price=D("-39.95"), price_ex_vat=D("-36.65"), vat=D("-3.30"))]
+    credit = invoice(credit_rows, guid="credit-guid", id=1005, invoice_related_invoice="orig-guid")
+    orphan = invoice(credit_rows, guid="orphan", id=1006, invoice_related_invoice="elsewhere")
+    adapter = VirtuagymAdapter(members=[member()], club_id=8633)
+    records, errors = adapter.adapt_all([original, credit, orphan])
+    assert errors == []
+    by_id = {record.source_id: record for record in records}
+    assert by_id["credit-guid"].credited_invoice == "1001"
+    # An invoice outside the batch keeps Virtuagym's reference.
+    assert by_id["orphan"].credited_invoice == "elsewhere"
+    assert by_id["orig-guid"].credited_invoice is None
+
+
 def test_statuses_and_flags():
     assert adapt_invoice(invoice(paid=True), members=[member()]).status is InvoiceStatus.PAID
     assert adapt_invoice(invoice(paid_status=2), members=[member()]).status is InvoiceStatus.PAID
