@@ -1,7 +1,9 @@
 """The sync engine: books each source record exactly once and remembers what it did.
 
-- Pipelines: :class:`InvoicePipeline` (source invoices to sales entries), with
-  :class:`SyncSettings` and a :class:`SyncReport` per run;
+- Pipelines: :class:`InvoicePipeline` (source invoices to sales entries),
+  :class:`PayoutPipeline` (Pay. payouts to bank entries, payments matched to open
+  invoices) and :class:`MandatePipeline` (Club-assistent mandates to Exact direct-debit
+  mandates and bank accounts), with :class:`SyncSettings` and a :class:`SyncReport`;
 - sources: the :class:`InvoiceSource` protocol and one implementation per system;
 - memory: :class:`SQLiteStateStore` (durable default) and :class:`MemoryStateStore`;
 - scheduling: :class:`RunLock` (one run per pipeline at a time).
@@ -16,6 +18,22 @@ from exactbridge.sync.invoices import (
     content_hash,
 )
 from exactbridge.sync.locks import PipelineBusyError, RunLock
+from exactbridge.sync.mandates import (
+    ClubassistentMandates,
+    MandateBatch,
+    MandatePipeline,
+    MandateSource,
+    mandate_fields,
+    mandate_hash,
+)
+from exactbridge.sync.payouts import (
+    PayoutBatch,
+    PayoutPipeline,
+    PayoutSource,
+    PayPayouts,
+    payout_hash,
+    payout_marker,
+)
 from exactbridge.sync.report import Action, RecordResult, SyncReport
 from exactbridge.sync.schedule import Runnable, run_every, run_locked
 from exactbridge.sync.settings import ChangePolicy, DeletePolicy, SyncSettings
@@ -45,10 +63,18 @@ __all__ = [
     "BookingRecord",
     "BookingStatus",
     "ChangePolicy",
+    "ClubassistentMandates",
     "DeletePolicy",
     "InvoicePipeline",
     "InvoiceSource",
+    "MandateBatch",
+    "MandatePipeline",
+    "MandateSource",
     "MemoryStateStore",
+    "PayPayouts",
+    "PayoutBatch",
+    "PayoutPipeline",
+    "PayoutSource",
     "PdfRenderer",
     "PipelineBusyError",
     "RecordResult",
@@ -67,7 +93,11 @@ __all__ = [
     "default_state_path",
     "finished_run",
     "intent_record",
+    "mandate_fields",
+    "mandate_hash",
     "outcome_record",
+    "payout_hash",
+    "payout_marker",
     "run_every",
     "run_locked",
 ]

@@ -432,18 +432,16 @@ class InvoicePipeline:
                 self._note_failure(key, str(exc))
 
     def _note_failure(self, key: BookingKey, reason: str) -> None:
-        """Record a failure without ever forgetting an entry that is booked in Exact."""
+        """Record a failure without ever forgetting a write that may have landed.
+
+        A PENDING record stays PENDING: its outcome is still unknown (the failure
+        came before the natural-key lookup settled it), so the next run looks the
+        entry up again before writing. The write sites settle a refused write
+        themselves (failed, or the booked entry restored), so a PENDING record here
+        never hides a known outcome. A BOOKED record stays BOOKED.
+        """
         current = self.store.get(key)
-        if current is None or current.status is not BookingStatus.BOOKED:
-            if (
-                current is not None
-                and current.status is BookingStatus.PENDING
-                and current.extra.get("op") in ("update", "reverse")
-            ):
-                # A change of a booked entry failed with a known outcome: the entry
-                # still stands as booked; the next run notices the change again.
-                self._restore(key, current)
-                return
+        if current is None or current.status not in (BookingStatus.BOOKED, BookingStatus.PENDING):
             self.store.mark_failed(key, error=reason, now=self.clock.now())
 
     def _restore(self, key: BookingKey, current: BookingRecord) -> BookingRecord:
@@ -1101,7 +1099,12 @@ class InvoicePipeline:
                 "booked_hash": record.content_hash or "",
             },
         )
-        entry = self.exact.sales_entries.create(body)
+        try:
+            entry = self.exact.sales_entries.create(body)
+        except APIError:
+            # Refused (a rate limit included): no reversal exists, the entry stands.
+            self._restore(key, self.store.get(key) or record)
+            raise
         self.store.mark_reversed(
             key, now=self.clock.now(), extra={"reversal_id": str(entry.entry_id)}
         )

@@ -35,6 +35,7 @@ from exactbridge.testing.clubassistent import (
 )
 from exactbridge.testing.coachview import FakeCoachview, FakeCoachviewCall
 from exactbridge.testing.eduframe import EduframeCall, EduframeFault, FakeEduframe
+from exactbridge.testing.pay_seed import PaySeed, seed_pay_for_receivables
 from exactbridge.testing.paynl import FakeCall as FakePayCall
 from exactbridge.testing.paynl import FakePay, FakePayTransaction
 from exactbridge.testing.virtuagym import FakeVirtuagym, VirtuagymCall, VirtuagymFault
@@ -57,6 +58,7 @@ __all__ = [
     "FakePayTransaction",
     "FakeVirtuagym",
     "Fault",
+    "PaySeed",
     "SampleDebit",
     "SampleInvoice",
     "SampleLine",
@@ -68,6 +70,7 @@ __all__ = [
     "sample_direct_debits",
     "sample_invoices",
     "seed_division",
+    "seed_pay_for_receivables",
     "write_invoice_csv",
     "write_pain008",
 ]

@@ -321,6 +321,24 @@ def test_lost_response_after_commit_is_resolved_by_natural_key(world: World, pat
         assert second.accounts_created == 0
 
 
+def test_a_failed_lookup_keeps_the_outcome_unknown(world: World) -> None:
+    invoices = seed_small(world)
+    world.exact_fake.fail_next(Fault.LOST_RESPONSE, method="POST", path="SalesEntries")
+    world.run()
+    lost = BookingKey("virtuagym", str(world.vg.club_id), invoices[0]["guid"])
+    # The lookup that would settle the lost write fails too: Exact answers 500 to the
+    # first try and to each of the client's three retries.
+    world.exact_fake.fail_next(Fault.SERVER_ERROR, times=4, method="GET", path="SalesEntries")
+    second = world.run()
+    assert [r.record_id for r in second.failed] == [invoices[0]["guid"]]
+    stored = world.store.get(lost)
+    assert stored is not None
+    assert stored.status is BookingStatus.PENDING  # never FAILED: that would skip the lookup
+    third = world.run()
+    assert third.status is RunStatus.SUCCEEDED, third.as_dict()
+    _assert_exactly_once(world, invoices)
+
+
 def test_sqlite_store_survives_a_crash_between_runs(tmp_path: Path) -> None:
     path = tmp_path / "state.sqlite3"
     store = SQLiteStateStore(path)
