@@ -12,7 +12,8 @@ EduframeInvoices       every opened invoice (Eduframe has    the ids listed last
                        no "changed since" filter) and the    notice invoices that were
                        lookups the adapter needs             deleted since
 CoachviewInvoices      invoices created or changed since     the latest change time read
-                       the last run (the audit trail)
+                       the last run (the audit trail)        (and the versions read just
+                                                             before it)
 ClubassistentInvoices  the export files not read before      name and fingerprint of each
                                                              file read
 =====================  ====================================  ==============================
@@ -141,8 +142,12 @@ def _read_error(source: str, record_id: str, error: SourceAPIError) -> SourceRec
 
 
 def _must_stop(error: SourceAPIError) -> bool:
-    """Whether a failed single read means the source is unusable now (rate limit, no answer)."""
-    return error.status is None or error.status == 429 or error.status >= 500
+    """Whether a failed single read means the source is unusable now (rate limit, no answer).
+
+    Any other refusal (a 5xx after the client's retries, a 403...) concerns that one
+    record: it fails (or stays unconfirmed) and the rest goes on.
+    """
+    return error.status is None or error.status == 429
 
 
 def _drain(listing: Iterable[T], errors: list[SourceError]) -> list[T]:
@@ -198,7 +203,7 @@ def _encode_id_ranges(ids: Iterable[int]) -> str:
 
 
 def _decode_id_ranges(text: str) -> set[int]:
-    """The inverse of :func:`encode_id_ranges`; ``ValueError`` on anything else.
+    """The inverse of :func:`_encode_id_ranges`; ``ValueError`` on anything else.
 
     >>> sorted(_decode_id_ranges("1-3,7"))
     [1, 2, 3, 7]
@@ -261,7 +266,9 @@ class EduframeInvoices:
       listed; an id missing from a later full listing is looked up by id and, if
       Eduframe answers 404, handed to the pipeline as a deleted invoice (which it
       reverses by its ``on_delete`` policy). A listing with a damaged page never
-      counts as proof of a deletion.
+      counts as proof of a deletion, and neither does one that lacks more than
+      ``max_deletions`` invoices at once (a wrong API key, an institute switched):
+      that is reported as an error and nothing is treated as deleted.
     * ``fetch_ids`` reads invoices one by one (``GET /invoices/{id}``); an id
       Eduframe no longer knows is simply absent.
     * ``pdf`` returns ``EduframeClient.invoice_pdf`` (``None`` when there is none),
@@ -288,6 +295,7 @@ class EduframeInvoices:
         include_concepts: bool = False,
         read_orders: bool = True,
         detect_deletions: bool = True,
+        max_deletions: int = 50,
     ) -> None:
         self.client = client
         self.tenant = tenant or _DEFAULT_TENANT
@@ -296,6 +304,7 @@ class EduframeInvoices:
         self.include_concepts = include_concepts
         self.read_orders = read_orders
         self.detect_deletions = detect_deletions
+        self.max_deletions = max_deletions
 
     def __repr__(self) -> str:
         return f"<EduframeInvoices tenant={self.tenant!r}>"
@@ -322,8 +331,18 @@ class EduframeInvoices:
         state = _eduframe_state(cursor) if self.detect_deletions else None
         gone: set[int] = set(state.gone) if state is not None else set()
         unsure: set[int] = set()
-        if state is not None and clean:
-            for invoice_id in sorted(state.seen - present):
+        missing = sorted(state.seen - present) if state is not None else []
+        if len(missing) > self.max_deletions:
+            clean = False
+            errors.append(
+                SourceError(
+                    f"{self.source}: {len(missing)} invoices listed before are missing from "
+                    f"the listing (more than max_deletions={self.max_deletions}); none is "
+                    "treated as deleted. Check the API key and institute, or raise the limit."
+                )
+            )
+        if clean:
+            for invoice_id in missing:
                 verdict, found = self._confirm(invoice_id, errors)
                 if verdict == "gone":
                     gone.add(invoice_id)
@@ -484,10 +503,11 @@ class CoachviewInvoices:
 
     The first ``fetch`` reads every invoice; later ones only the invoices created or
     changed since the latest change time read before (Coachview's audit trail,
+    ``where_changed_between``), minus ``overlap`` to allow for records committed
     late; the versions read within that overlap last time are remembered in the
-    cursor and skipped. ``incremental=False`` reads everything every time. The debtors, companies
-    and persons of the invoices read are fetched in bulk (50 ids per request), so a
-    run costs a handful of Coachview's 5,000 daily requests.
+    cursor and skipped. ``incremental=False`` reads everything every time. The
+    debtors, companies and persons of the invoices read are fetched in bulk (50 ids
+    per request), so a run costs a handful of Coachview's 5,000 daily requests.
 
     * A cancelled invoice (status ``geannuleerd``) reaches the pipeline as
       ``CANCELLED`` and is reversed by its ``on_delete`` policy; Coachview's audit

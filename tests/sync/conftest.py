@@ -67,8 +67,12 @@ class Books:
         self.exact = fake.client(division)
 
     def entries(self) -> dict[str, Any]:
-        """Sales entries by ``YourRef``."""
-        return {entry.your_ref: entry for entry in self.exact.sales_entries.iterate()}
+        """Sales entries by ``YourRef``; two entries with one ``YourRef`` fail the test."""
+        found = list(self.exact.sales_entries.iterate())
+        refs = [entry.your_ref for entry in found]
+        duplicates = sorted({ref for ref in refs if refs.count(ref) > 1})
+        assert not duplicates, f"booked more than once: {duplicates}"
+        return {entry.your_ref: entry for entry in found}
 
     def lines(self, entry: Any) -> list[Any]:
         """The lines of one sales entry."""

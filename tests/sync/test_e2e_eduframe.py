@@ -338,6 +338,25 @@ def test_a_damaged_listing_is_no_proof_of_deletion(world: World) -> None:
     assert world.run().results == ()
 
 
+def test_many_invoices_vanishing_at_once_are_not_taken_for_deletions(world: World) -> None:
+    seeded = seed(world)
+    world.run(source=world.source(max_deletions=2))
+    for invoice in seeded.invoices:
+        del world.ef.invoices[invoice["id"]]
+    report = world.run(source=world.source(max_deletions=2))
+    assert report.reversed == ()
+    assert report.status is RunStatus.PARTIAL
+    (alarm,) = report.failed
+    assert "3 invoices listed before are missing" in (alarm.reason or "")
+    assert all(invoice_calls(world, inv) == 0 for inv in seeded.invoices)  # no GET storm
+    # Whoever knows these deletions are real raises the limit; then they are reversed.
+    confirmed = world.run(source=world.source(max_deletions=3))
+    assert sorted(r.record_id for r in confirmed.reversed) == sorted(
+        str(inv["id"]) for inv in seeded.invoices
+    )
+    assert all(world.books.net(inv["number"]) == 0 for inv in seeded.invoices)
+
+
 # -- PDFs ------------------------------------------------------------------------------------
 
 
