@@ -6,7 +6,8 @@ For every size N a fresh fake gets N customer accounts and N sales entries (one 
 each, ``YourRef`` ``INV-00000``...). They are created through ``ExactDomain.create``,
 so every row passes the domain's rules, without paying for HTTP during setup. Then,
 through ``httpx.Client(transport=fake.transport())`` with plain JSON parsing, each
-measurement repeats its request for about ``--seconds``:
+measurement repeats its request for about ``--seconds`` and reports the best of three
+windows:
 
 * paged GET: walking ``crm/Accounts`` (60 rows per page) by following ``__next``
   (the walk starts over when it reaches the end);
@@ -57,7 +58,9 @@ def seed(fake: FakeExactOnline, size: int) -> list[uuid.UUID]:
     accounts = domain.entity_set(_ACCOUNTS)
     entries = domain.entity_set(_ENTRIES)
     gl_accounts = domain.entity_set("financial/GLAccounts")
-    assert accounts is not None and entries is not None and gl_accounts is not None
+    assert accounts is not None
+    assert entries is not None
+    assert gl_accounts is not None
     (revenue,) = [
         row["ID"] for row in domain.rows(DIVISION, gl_accounts) if row["Code"].strip() == "8000"
     ]
@@ -85,15 +88,23 @@ def seed(fake: FakeExactOnline, size: int) -> list[uuid.UUID]:
 
 
 def rate(request: Callable[[], None], seconds: float, minimum: int = 3) -> float:
-    """Requests per second of ``request`` repeated for about ``seconds`` (at least ``minimum``)."""
-    done = 0
-    start = time.perf_counter()
-    while True:
-        request()
-        done += 1
-        elapsed = time.perf_counter() - start
-        if elapsed >= seconds and done >= minimum:
-            return done / elapsed
+    """Requests per second of ``request``, the best of three windows of ``seconds / 3``.
+
+    Each window runs at least ``minimum`` requests. Taking the best window keeps other
+    work on a shared machine from dragging the figure down.
+    """
+    best = 0.0
+    for _ in range(3):
+        done = 0
+        start = time.perf_counter()
+        while True:
+            request()
+            done += 1
+            elapsed = time.perf_counter() - start
+            if elapsed >= seconds / 3 and done >= minimum:
+                break
+        best = max(best, done / elapsed)
+    return best
 
 
 def _get_json(http: httpx.Client, url: str) -> object:
@@ -152,7 +163,8 @@ def key_getter(http: httpx.Client, keys: list[uuid.UUID]) -> Callable[[], None]:
 
     def step() -> None:
         page = _get_json(http, f"/api/v1/{DIVISION}/{_ACCOUNTS}(guid'{next(cycle)}')")
-        assert isinstance(page, dict) and page["d"]["ID"]
+        assert isinstance(page, dict)
+        assert page["d"]["ID"]
 
     return step
 
@@ -190,7 +202,7 @@ def measure(size: int, seconds: float) -> tuple[float, dict[str, float]]:
                 counter(http, f"{_ENTRIES}/$count?$filter=Journal eq '70'", size), seconds
             ),
             "GET crm/Accounts(guid'...')": rate(key_getter(http, keys), seconds),
-            "POST crm/Accounts": rate(poster(http), seconds / 2, minimum=20),
+            "POST crm/Accounts": rate(poster(http), seconds / 2, minimum=10),
         }
     return seeded, rates
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from exactbridge.testing._exact.entities_catalog import CHILD_LINKS, build_catalog
@@ -40,6 +40,8 @@ __all__ = ["ExactDomain", "FakeODataError"]
 
 _COUNTRY_CURRENCY = {"NL": "EUR", "BE": "EUR", "DE": "EUR", "FR": "EUR", "ES": "EUR", "GB": "GBP"}
 _LEGISLATION = {"NL": "1", "BE": "2", "DE": "4", "GB": "8", "ES": "64", "FR": "128"}
+# tables whose rows are built on every read rather than stored (served as built)
+_COMPUTED = frozenset({"Me", "Divisions"})
 
 
 class ExactDomain:
@@ -195,7 +197,65 @@ class ExactDomain:
 
     # -- data -------------------------------------------------------------------------
     def rows(self, division: int, entity_set: EntitySet) -> list[dict[str, Any]]:
-        """All rows of the set in creation order (copies; the protocol filters and pages)."""
+        """All rows of the set in creation order, as copies the caller may change.
+
+        Every row is copied; to read part of a large table use :meth:`pick_rows`.
+        """
+        rows = self._read(division, entity_set, None)
+        if entity_set.table in _COMPUTED:  # built afresh for every call
+            return [dict(row) for row in rows]
+        return [_project(row, entity_set) for row in rows]
+
+    def pick_rows(
+        self,
+        division: int,
+        entity_set: EntitySet,
+        choose: Callable[[Sequence[Mapping[str, Any]]], Iterable[Mapping[str, Any]]],
+        *,
+        equal: Mapping[str, Any] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Lend the set's rows to ``choose`` and return copies of the rows it picks.
+
+        This is the protocol layer's read path: ``choose`` filters, orders and pages (or
+        only counts) the rows, and only what it returns is copied, so reading a page of a
+        large table costs one pass over it instead of a copy of every row.
+
+        ``choose`` gets the stored rows themselves, in creation order, for the length of
+        the call: it must read them with ``row.get(name)`` for the set's fields only (a
+        row may hold more keys, internal ones or another set's fields on the same table;
+        a missing field is null) and must never change them. The copies it gets back
+        hold exactly the set's fields, like :meth:`rows`.
+
+        ``equal`` (field -> value) is a hint taken from the caller's filter: when one of
+        the fields is indexed for the table, ``choose`` only gets the rows holding that
+        value, in no promised order. The hint only narrows; ``choose`` still filters.
+
+        >>> import datetime as dt
+        >>> domain = ExactDomain(now=lambda: dt.datetime(2025, 3, 1, tzinfo=dt.timezone.utc))
+        >>> domain.add_division(1)
+        >>> accounts = domain.entity_set("crm/Accounts")
+        >>> for name in ("Ann", "Bob"):
+        ...     _ = domain.create(1, accounts, {"Name": name})
+        >>> [row["Name"] for row in domain.pick_rows(1, accounts, lambda rows: rows[-1:])]
+        ['Bob']
+
+        A subclass that overrides :meth:`rows` but not this method (a stand-in domain in
+        tests) is read through its ``rows``.
+        """
+        if type(self).rows is not ExactDomain.rows:
+            return [dict(row) for row in choose(self.rows(division, entity_set))]
+        chosen = choose(self._read(division, entity_set, equal))
+        if entity_set.table in _COMPUTED:
+            return [dict(row) for row in chosen]
+        return [_project(row, entity_set) for row in chosen]
+
+    def _read(
+        self, division: int, entity_set: EntitySet, equal: Mapping[str, Any] | None
+    ) -> list[dict[str, Any]]:
+        """The stored rows themselves, or computed ones (Me, Divisions, ReceivablesList).
+
+        Never hand these out: callers get copies (:func:`_project`).
+        """
         if entity_set.table == "Me":
             return [self.current_user()]
         if entity_set.table == "Divisions":
@@ -204,14 +264,19 @@ class ExactDomain:
         state = self._state(division)
         if entity_set.table == "ReceivablesList":
             return [
-                _project(receivables_list_row(row), entity_set)
+                receivables_list_row(row)
                 for row in state.table("Receivables").values()
                 if row.get("Status") == 20
             ]
-        return [_project(row, entity_set) for row in state.table(entity_set.table).values()]
+        table = state.table(entity_set.table)
+        if equal:
+            bucket = _narrowest(state, entity_set.table, equal)
+            if bucket is not None:
+                return [table[key] for key in bucket]
+        return list(table.values())
 
     def get(self, division: int, entity_set: EntitySet, key: uuid.UUID | int) -> dict[str, Any]:
-        """One row by key; FakeODataError(404) if absent."""
+        """One row by key, as a copy the caller may change; FakeODataError(404) if absent."""
         for row in self._raw_lookup(division, entity_set, key):
             return row
         raise FakeODataError(
@@ -222,11 +287,21 @@ class ExactDomain:
     def _raw_lookup(
         self, division: int, entity_set: EntitySet, key: uuid.UUID | int
     ) -> list[dict[str, Any]]:
-        if entity_set.table in ("Me", "Divisions", "ReceivablesList"):
+        """The row with this key, projected on the set's fields ([] if there is none)."""
+        if entity_set.table in _COMPUTED:
             return [
-                row for row in self.rows(division, entity_set) if row.get(entity_set.key) == key
+                dict(row)
+                for row in self._read(division, entity_set, None)
+                if row.get(entity_set.key) == key
             ]
-        row = self._state(division).table(entity_set.table).get(key)
+        state = self._state(division)
+        if entity_set.table == "ReceivablesList":  # keyed by the receivable's HID
+            return [
+                _project(receivables_list_row(row), entity_set)
+                for row in state.table("Receivables").values()
+                if row.get("_HID") == key and row.get("Status") == 20
+            ]
+        row = state.table(entity_set.table).get(key)
         return [] if row is None else [_project(row, entity_set)]
 
     def children(
@@ -241,11 +316,18 @@ class ExactDomain:
         self.get(division, entity_set, key)
         child_set = self._set(entity_set.children[navigation])
         child_table, foreign_key = CHILD_LINKS[(entity_set.table, navigation)]
-        rows = [
-            row
-            for row in self._state(division).table(child_table).values()
-            if row.get(foreign_key) == key
-        ]
+        state = self._state(division)
+        table = state.table(child_table)
+        index = state.indexes.get((child_table, foreign_key))
+        rows: list[Mapping[str, Any]] | None = None
+        if index is not None:
+            rows = [table[child] for child in index.get(key, ())]
+            numbers = {row.get("LineNumber") or 0 for row in rows}
+            if len(numbers) < len(rows):
+                # equal line numbers keep creation order, which an index bucket may not
+                rows = None
+        if rows is None:
+            rows = [row for row in table.values() if row.get(foreign_key) == key]
         rows.sort(key=lambda r: r.get("LineNumber") or 0)
         return [_project(row, child_set) for row in rows]
 
@@ -366,6 +448,24 @@ class ExactDomain:
     def attachment_bytes(self, division: int, attachment_id: uuid.UUID) -> bytes | None:
         """The stored file of a document attachment (what its ``Url`` downloads)."""
         return self._state(division).attachments.get(attachment_id)
+
+
+def _narrowest(state: DivisionState, table: str, equal: Mapping[str, Any]) -> Iterable[Any] | None:
+    """Keys of the smallest index bucket among the ``equal`` hints (None: no index fits)."""
+    best: dict[Any, None] | None = None
+    for field, value in equal.items():
+        index = state.indexes.get((table, field))
+        if index is None or value is None:
+            continue
+        try:
+            bucket = index.get(value)
+        except TypeError:  # an unhashable value cannot be in an index
+            continue
+        if bucket is None:
+            return ()
+        if best is None or len(bucket) < len(best):
+            best = bucket
+    return best
 
 
 def _journal_key(journal: str | None) -> str | None:

@@ -16,10 +16,11 @@ error-budget block are not counted against the rate limit.
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import threading
 import urllib.parse
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -31,7 +32,6 @@ from exactbridge.testing._exact.limits import ErrorBudget, RateLimiter, epoch_ms
 from exactbridge.testing._exact.oauth import OAuthError, OAuthServer
 from exactbridge.testing._exact.odata import (
     QueryError,
-    first_after,
     format_literal,
     parse_expand,
     parse_filter,
@@ -39,7 +39,7 @@ from exactbridge.testing._exact.odata import (
     parse_literal_list,
     parse_orderby,
     parse_select,
-    sort_rows,
+    select_page,
 )
 from exactbridge.testing._exact.schema import EdmType, EntitySet, SetKind
 from exactbridge.testing._exact.wire import (
@@ -87,6 +87,23 @@ _KNOWN_OPTIONS = frozenset(
     }
 )
 _INT_TYPES = frozenset({EdmType.INT16, EdmType.INT32, EdmType.INT64, EdmType.BYTE})
+# the Python types a $skiptoken literal may have for a property of each type (or null)
+_TOKEN_TYPES: dict[EdmType, tuple[type, ...]] = {
+    EdmType.STRING: (str,),
+    EdmType.INT16: (int,),
+    EdmType.INT32: (int,),
+    EdmType.INT64: (int,),
+    EdmType.BYTE: (int,),
+    EdmType.DOUBLE: (int, decimal.Decimal),
+    EdmType.BOOLEAN: (bool,),
+    EdmType.GUID: (uuid.UUID,),
+    EdmType.DATETIME: (dt.datetime,),
+    EdmType.BINARY: (bytes,),
+}
+
+Rows = Sequence[Mapping[str, Any]]
+# picks the rows to answer with from rows lent by the domain (see ExactDomain.pick_rows)
+Chooser = Callable[[Rows], Iterable[Mapping[str, Any]]]
 
 
 @attrs.frozen
@@ -516,15 +533,29 @@ class Backend:
         if target.count:
             if method != "GET":
                 raise _Refusal(_error(405, "Method not allowed"))
-            rows = self.domain.rows(division, entity_set)
-            if params.get("$filter"):
-                flt = parse_filter(params["$filter"], entity_set)
-                rows = [row for row in rows if flt(row)]
-            return Outcome(200, str(len(rows)).encode(), content_type="text/plain; charset=utf-8")
+            count_filter = (
+                parse_filter(params["$filter"], entity_set) if params.get("$filter") else None
+            )
+            count = 0
+
+            def count_rows(rows: Rows) -> list[Mapping[str, Any]]:
+                nonlocal count
+                if count_filter is None:
+                    count = len(rows)
+                else:
+                    count = sum(map(count_filter.predicate, rows))
+                return []  # nothing to copy
+
+            equal = count_filter.equal if count_filter is not None else None
+            self.domain.pick_rows(division, entity_set, count_rows, equal=equal)
+            return Outcome(200, str(count).encode(), content_type="text/plain; charset=utf-8")
         if target.key is None:
             if method == "GET":
-                rows = self.domain.rows(division, entity_set)
-                return self._list(origin, division, entity_set, rows, params, collection, False)
+
+                def load(equal: Mapping[str, Any], choose: Chooser) -> list[dict[str, Any]]:
+                    return self.domain.pick_rows(division, entity_set, choose, equal=equal)
+
+                return self._list(origin, division, entity_set, load, params, collection, False)
             if method == "POST":
                 return self._create(request, origin, division, entity_set)
             raise _Refusal(_error(405, f"Method {method} needs a key in the URL."))
@@ -537,9 +568,13 @@ class Backend:
             if child_set is None:
                 raise _Refusal(_error(404, f"Resource not found: {target.navigation}"))
             self.domain.get(division, entity_set, key)
-            rows = self.domain.children(division, entity_set, key, target.navigation)
+            children = self.domain.children(division, entity_set, key, target.navigation)
             base = f"{collection}({format_literal(key)})/{target.navigation}"
-            return self._list(origin, division, child_set, rows, params, base, True)
+
+            def load_children(_equal: Mapping[str, Any], choose: Chooser) -> list[dict[str, Any]]:
+                return [dict(row) for row in choose(children)]
+
+            return self._list(origin, division, child_set, load_children, params, base, True)
         if method == "GET":
             row = self.domain.get(division, entity_set, key)
             select = parse_select(params["$select"], entity_set) if "$select" in params else None
@@ -607,11 +642,17 @@ class Backend:
         origin: str,
         division: int,
         entity_set: EntitySet,
-        rows: list[dict[str, Any]],
+        load: Callable[[Mapping[str, Any], Chooser], list[dict[str, Any]]],
         params: Mapping[str, str],
         base_uri: str,
         navigation: bool,
     ) -> Outcome:
+        """Answer a list GET: filter, order and page rows, and copy only the page.
+
+        ``load(equal, choose)`` lends the rows to ``choose`` and returns copies of the
+        rows it picks (``ExactDomain.pick_rows``); ``equal`` holds the filter's equality
+        hints for an index.
+        """
         filter_text = params.get("$filter")
         if filter_text is not None and not filter_text.strip():
             raise QueryError(FILTER_NOT_SUPPORTED)
@@ -626,29 +667,36 @@ class Backend:
         inlinecount = params.get("$inlinecount")
         if inlinecount not in (None, "allpages", "none"):
             raise QueryError(f"Invalid $inlinecount value '{inlinecount}'.")
-        if flt is not None:
-            rows = [row for row in rows if flt(row)]
-        total = len(rows)
         if not order and entity_set.kind is SetKind.SYNC and "Timestamp" in entity_set.fields:
             order = [("Timestamp", False)]
         if entity_set.key not in [name for name, _ in order]:
             order = [*order, (entity_set.key, False)]
-        rows = sort_rows(rows, order)
         names = [name for name, _ in order]
+        types = [entity_set.fields[n].type if n in entity_set.fields else None for n in names]
         skiptoken = params.get("$skiptoken")
+        after: list[Any] | None = None
         if skiptoken:
             try:
                 after = parse_literal_list(skiptoken)
             except QueryError:
                 after = []
-            if len(after) != len(order):
+            if len(after) != len(order) or not all(
+                _token_fits(value, edm) for value, edm in zip(after, types, strict=True)
+            ):
                 raise QueryError(f"The $skiptoken '{skiptoken}' is not valid.")
-            rows = rows[first_after(rows, order, after) :]
-        if skip:
-            rows = rows[skip:]
         limit = entity_set.page_size if top is None else min(top, entity_set.page_size)
-        page = rows[:limit]
-        more = len(rows) > len(page) and (top is None or top > len(page))
+        total = left = 0
+
+        def choose(rows: Rows) -> list[Mapping[str, Any]]:
+            nonlocal total, left
+            if flt is not None:
+                rows = list(filter(flt.predicate, rows))
+            total = len(rows)
+            chosen, left = select_page(rows, order, after=after, skip=skip or 0, limit=limit)
+            return chosen
+
+        page = load(flt.equal if flt is not None else {}, choose)
+        more = left > len(page) and (top is None or top > len(page))
         entities = [self._entity(origin, division, entity_set, row, select, expand) for row in page]
         bare = (
             self.bare_list_for_small_top
@@ -665,7 +713,6 @@ class Backend:
         payload["results"] = entities
         if more and page:
             last = page[-1]
-            types = [entity_set.fields[n].type if n in entity_set.fields else None for n in names]
             token = ",".join(
                 format_literal(last.get(n), t) for n, t in zip(names, types, strict=True)
             )
@@ -697,6 +744,15 @@ class Backend:
             and params.get("$top", "").strip() != "1"
         ):
             raise QueryError(SELECT_OR_TOP)
+
+
+def _token_fits(value: Any, edm: EdmType | None) -> bool:
+    """Whether a $skiptoken literal can be compared with a property of type ``edm``."""
+    if value is None or edm is None:
+        return True
+    if isinstance(value, bool) and edm is not EdmType.BOOLEAN:
+        return False
+    return isinstance(value, _TOKEN_TYPES.get(edm, (object,)))
 
 
 def _count_option(params: Mapping[str, str], name: str) -> int | None:

@@ -421,7 +421,7 @@ def parse_body(
 # -- storage ------------------------------------------------------------------------------
 
 
-# fields looked up often enough (per posted entry) to deserve an index
+# fields looked up often enough (per posted entry or per read) to deserve an index
 INDEXED_FIELDS: tuple[tuple[str, str], ...] = (
     ("SalesEntryLines", "EntryID"),
     ("BankEntryLines", "EntryID"),
@@ -433,6 +433,11 @@ INDEXED_FIELDS: tuple[tuple[str, str], ...] = (
     ("SalesEntries", "EntryNumber"),
     ("BankEntries", "EntryNumber"),
     ("GeneralJournalEntries", "EntryNumber"),
+    # natural keys clients filter on (``YourRef eq``, ``Code eq``, ``Subject eq``): the
+    # protocol layer reads these buckets instead of the whole table (ExactDomain.pick_rows)
+    ("SalesEntries", "YourRef"),
+    ("Accounts", "Code"),
+    ("Documents", "Subject"),
 )
 
 
