@@ -13,19 +13,10 @@ import pytest
 
 from exactbridge import __version__
 from exactbridge.cli import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, main
-from exactbridge.cli._demo import (
-    DEMO_DIVISION,
-    demo_config,
-    run_demo,
-    seed_exact,
-    seed_virtuagym,
-    sync_pass,
-)
+from exactbridge.cli._demo import DEMO_DIVISION, run_demo
 from exactbridge.exact import P, SalesEntry
-from exactbridge.sources.virtuagym import VirtuagymClient
-from exactbridge.sync.sqlite_store import SQLiteStateStore
-from exactbridge.sync.state import BookingKey, BookingStatus, MemoryStateStore
-from exactbridge.testing import FakeClock, FakeExactOnline, Fault
+from exactbridge.sync import BookingKey, BookingStatus, SQLiteStateStore
+from exactbridge.testing import FakeExactOnline
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -46,28 +37,56 @@ def test_demo_books_every_bookable_invoice_once_and_nothing_on_the_second_pass(
 ) -> None:
     code, report = _demo_json(capsys, "--members", "12", "--invoices", "30")
     assert code == EXIT_OK
-    first, second = report["passes"]
-    assert first["invoices_read"] == 30
-    assert first["failed"] == 0
+    assert report["invoices"]["read"] == 30
+    first, second = report["invoices"]["passes"]
+    assert first["status"] == "succeeded"
+    assert first["counts"]["failed"] == 0
     assert first["failures"] == []
-    assert first["booked"] == first["invoices_read"]
+    assert first["counts"]["booked"] == 30
     assert first["accounts_created"] > 0
-    assert Decimal(first["calls_per_booked_invoice"]) == (
-        Decimal(first["exact_calls"]) / first["booked"]
-    ).quantize(Decimal("0.01"))
-    assert second["booked"] == 0
-    assert second["already_booked"] == first["booked"]
+    assert Decimal(first["calls_per_booking"]) == (Decimal(first["exact_calls"]) / 30).quantize(
+        Decimal("0.01")
+    )
+    assert second["counts"]["booked"] == 0
+    assert second["counts"]["unchanged"] == 30
     assert second["accounts_created"] == 0
     assert second["exact_calls"] == 0  # nothing to do: not even reference data is read
-    assert report["payout_pipeline"] == "not part of this demo yet"
+
+
+def test_demo_books_the_pay_payout_matching_the_open_invoices(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, report = _demo_json(capsys, "--members", "6", "--invoices", "10")
+    assert code == EXIT_OK
+    payouts = report["payouts"]
+    seeded = payouts["seeded"]
+    assert seeded["paid_invoices"]
+    assert len(seeded["unmatched_payments"]) == 1
+    first, second = payouts["passes"]
+    assert first["counts"]["booked"] == 1
+    assert second["counts"]["booked"] == 0
+    assert second["exact_calls"] == 0
+
+
+def test_the_payout_closes_exactly_the_paid_invoices() -> None:
+    result = run_demo(members=6, invoices=10)
+    assert result.payout is not None
+    with result.exact.client(DEMO_DIVISION) as exact:
+        still_open = {item.your_ref for item in exact.receivables_list.iterate()}
+        [entry] = list(exact.bank_entries.iterate())
+    assert not still_open & set(result.payout.paid)
+    booked = {inv.number for inv in result.invoices if (inv.total_incl_vat or 0) > 0}
+    assert booked - set(result.payout.paid) <= still_open
+    assert entry.entry_id is not None
 
 
 def test_fake_exact_holds_one_entry_per_booked_invoice_with_the_source_totals() -> None:
-    result = run_demo(members=9, invoices=25)
-    first, second = result.passes
+    result = run_demo(members=9, invoices=25, payouts=False)
+    first, second = result.invoice_passes
     entries = _entries(result.exact)
-    assert first.booked == len(result.invoices) == 25
-    assert second.booked == 0
+    assert len(first.booked) == len(result.invoices) == 25
+    assert second.booked == ()
+    assert result.payout_passes == ()
     by_ref: dict[str | None, list[SalesEntry]] = {}
     for entry in entries:
         by_ref.setdefault(entry.your_ref, []).append(entry)
@@ -86,26 +105,27 @@ def test_bad_records_are_reported_with_reasons_and_do_not_stop_the_run(
 ) -> None:
     code, report = _demo_json(capsys, "--members", "5", "--invoices", "12", "--bad-invoices", "2")
     assert code == EXIT_PARTIAL
-    first, second = report["passes"]
-    assert first["failed"] == 2
-    assert first["booked"] == first["invoices_read"] - 2 == 10
+    first, second = report["invoices"]["passes"]
+    assert first["status"] == "partial"
+    assert first["counts"]["failed"] == 2
+    assert first["counts"]["booked"] == 10
     for failure in first["failures"]:
         assert failure["record"].startswith("virtuagym:")
         assert "VatMapping.codes" in failure["reason"]
         assert "lines[0].vat_category" in failure["reason"]
     # the second pass retries the failed ones (still failing) and books nothing twice
-    assert second["failed"] == 2
-    assert second["booked"] == 0
-    assert second["already_booked"] == 10
+    assert second["counts"]["failed"] == 2
+    assert second["counts"]["booked"] == 0
+    assert second["counts"]["unchanged"] == 10
 
 
 def test_text_report_names_the_figures(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "--members", "4", "--invoices", "6"]) == EXIT_OK
     out = capsys.readouterr().out
-    assert "pass 1:" in out
-    assert "pass 2:" in out
-    assert "calls per booked invoice" in out
-    assert "Pay. payout pipeline: not part of this demo yet." in out
+    assert "== invoices -> sales entries" in out
+    assert "== Pay. payouts -> bank entries" in out
+    assert out.count("pass 2: succeeded") == 2
+    assert "calls per booking" in out
 
 
 def test_state_dir_keeps_the_sqlite_store_with_booked_records(tmp_path: Path) -> None:
@@ -119,29 +139,12 @@ def test_state_dir_keeps_the_sqlite_store_with_booked_records(tmp_path: Path) ->
         assert record.status is BookingStatus.BOOKED
         assert record.your_ref == invoice.number
         assert record.attempts == 1
+        assert [run.pipeline for run in store.recent_runs()][-2:] == [
+            "demo-virtuagym",
+            "demo-virtuagym",
+        ]
     finally:
         store.close()
-
-
-def test_a_lost_answer_is_resolved_by_natural_key_and_never_booked_twice() -> None:
-    clock = FakeClock()
-    club = seed_virtuagym(members=4, invoices=6, clock=clock)
-    fake = seed_exact(clock)
-    fake.fail_next(Fault.LOST_RESPONSE, method="POST", path="SalesEntries")
-    store = MemoryStateStore()
-    source = VirtuagymClient(club.credentials, transport=club.transport(), clock=clock)
-    with source, fake.client(DEMO_DIVISION) as exact:
-        first, _ = sync_pass(source, exact, store, demo_config(), clock)
-        second, invoices = sync_pass(source, exact, store, demo_config(), clock)
-    assert len(first.failed) == 1
-    assert "outcome unknown" in first.failed[0].reason
-    assert first.booked == 5
-    # the lost one was committed by Exact: the second pass finds it instead of writing
-    assert second.booked == 0
-    assert second.already_booked == 6
-    assert second.failed == ()
-    refs = sorted(entry.your_ref or "" for entry in _entries(fake))
-    assert refs == sorted(invoice.number for invoice in invoices)
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
@@ -177,13 +180,13 @@ def test_console_module_runs_the_demo() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert "pass 2:" in done.stdout
-    assert "booked" in done.stdout
+    assert "pass 2: succeeded" in done.stdout
+    assert "payouts booked" in done.stdout
 
 
 def test_a_club_larger_than_one_member_page_is_read_completely() -> None:
     # Virtuagym pages members 500 at a time by an inclusive edit-time cursor.
-    result = run_demo(members=501, invoices=501, passes=1)
-    [report] = result.passes
+    result = run_demo(members=501, invoices=501, passes=1, payouts=False)
+    [report] = result.invoice_passes
     assert report.failed == ()
-    assert report.booked == 501
+    assert len(report.booked) == 501
