@@ -17,7 +17,7 @@ import glob
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import attrs
 import httpx
@@ -275,6 +275,90 @@ def _virtuagym(
     )
 
 
+def _paynl(
+    config: Any,
+    exact: ExactClient,
+    store: StateStore,
+    settings: SyncSettings,
+    seams: Seams,
+    progress: Callable[[int, int], object] | None,
+    closers: list[Callable[[], object]],
+) -> _Pipeline:
+    from exactbridge.sources.paynl import PayClient
+    from exactbridge.sync import PayoutPipeline, PayPayouts
+    from exactbridge.sync.payouts import InvoiceReference
+
+    service_secret = None
+    if config.source_options.get("service_secret_env") is not None:
+        service_secret = _secret(config, "service_secret_env", seams)
+    client = PayClient(
+        _option(config, "token_code", str),
+        _secret(config, "api_token_env", seams),
+        service_id=_option(config, "service_id", str, required=False),
+        service_secret=service_secret,
+        transport=seams.source_transports.get("paynl"),
+        clock=seams.clock,
+    )
+    closers.append(client.close)
+    per_group = config.source_options.get("per_revenue_group", False)
+    if not isinstance(per_group, bool):
+        raise config.error(
+            f"got {per_group!r}", key="source.per_revenue_group", expected="true or false"
+        )
+    reference = _option(config, "invoice_reference", str, required=False) or "reference"
+    if reference not in ("reference", "description", "order_id"):
+        raise config.error(
+            f"got {reference!r}",
+            key="source.invoice_reference",
+            expected="'reference', 'description' or 'order_id'",
+        )
+    try:
+        source = PayPayouts(
+            client,
+            tenant=config.tenant,
+            per_revenue_group=per_group,
+            invoice_reference=cast(InvoiceReference, reference),
+        )
+    except ConfigurationError as exc:
+        raise config.relocate(exc, section="source") from exc
+    return PayoutPipeline(
+        source,
+        exact,
+        config.booking,
+        store,
+        progress=progress,
+        **_common(config, store, settings, seams),
+    )
+
+
+def _clubassistent_mandates(
+    config: Any,
+    exact: ExactClient,
+    store: StateStore,
+    settings: SyncSettings,
+    seams: Seams,
+    progress: Callable[[int, int], object] | None,
+    closers: list[Callable[[], object]],
+) -> _Pipeline:
+    from exactbridge.sync import ClubassistentMandates, MandatePipeline
+
+    invoice_files: list[Path] = []
+    if config.source_options.get("invoice_files") is not None:
+        invoice_files = _files(config, "invoice_files")
+    source = ClubassistentMandates(
+        _files(config, "files"), tenant=config.tenant, invoice_files=invoice_files
+    )
+    return MandatePipeline(
+        source,
+        exact,
+        config.booking,
+        store,
+        name=config.name,
+        clock=seams.clock,
+        progress=progress,
+    )
+
+
 _Builder = Callable[
     [
         Any,
@@ -290,4 +374,6 @@ _Builder = Callable[
 
 _BUILDERS: dict[tuple[str, str], _Builder] = {
     ("invoices", "virtuagym"): _virtuagym,
+    ("payouts", "paynl"): _paynl,
+    ("mandates", "clubassistent"): _clubassistent_mandates,
 }

@@ -13,13 +13,31 @@ from exactbridge.cli import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, build_parser, mai
 from exactbridge.cli._sync import EXIT_BUSY, Seams, run_command
 from exactbridge.exact import SQLiteTokenStore, Token
 from exactbridge.sync import RunLock, SQLiteStateStore
-from exactbridge.testing import FakeClock, FakeExactOnline
+from exactbridge.testing import FakeClock, FakeExactOnline, FakePay, seed_pay_for_receivables
 from exactbridge.testing.virtuagym import FakeVirtuagym
 
 from ._support import CANARY_SECRET, CLIENT_ID, DIVISION, SECRET_ENV, exact_section, write_config
 
 VG_KEY = "CANARY-vg-api-key-19af"
 VG_SECRET = "CANARY-vg-club-secret-77c2"
+PAY_TOKEN = "CANARY-pay-api-token-" + "e" * 19
+
+PAY_PIPELINE = """
+[pipelines.pay]
+kind = "payouts"
+
+[pipelines.pay.source]
+system = "paynl"
+token_code = "AT-1234-5678"
+api_token_env = "PAY_TOKEN"
+
+[pipelines.pay.booking.payments]
+bank_journal = "20"
+debtors_account = "1300"
+psp_cost_account = "4510"
+payout_account = "1110"
+unassigned_account = "2050"
+"""
 
 
 DEFAULT_VAT = 'vat.codes = { 1 = "2", 2 = "1" }'
@@ -57,7 +75,12 @@ class Setup:
         self.vg = FakeVirtuagym(
             club_id=8633, api_key=VG_KEY, club_secret=VG_SECRET, clock=self.clock
         )
-        self.environ = {SECRET_ENV: CANARY_SECRET, "VG_KEY": VG_KEY, "VG_SECRET": VG_SECRET}
+        self.environ = {
+            SECRET_ENV: CANARY_SECRET,
+            "VG_KEY": VG_KEY,
+            "VG_SECRET": VG_SECRET,
+            "PAY_TOKEN": PAY_TOKEN,
+        }
         grant = self.exact.issue_tokens(CLIENT_ID)
         store = SQLiteTokenStore(folder / "tokens.sqlite3", name="default")
         store.save(
@@ -72,10 +95,12 @@ class Setup:
                 rows=[{"name": "Abonnement", "price": Decimal("39.95"), "tax": 2}],
             )
 
+        self.pay = FakePay(api_token=PAY_TOKEN)
+
     def seams(self) -> Seams:
         return Seams(
             exact_transport=self.exact.transport(),
-            source_transports={"virtuagym": self.vg.transport()},
+            source_transports={"virtuagym": self.vg.transport(), "paynl": self.pay.transport()},
             clock=self.clock,
             environ=self.environ,
         )
@@ -172,3 +197,22 @@ def test_secrets_never_reach_the_output(setup: Setup, capsys: pytest.CaptureFixt
     assert "booked" in captured.out
     for canary in (CANARY_SECRET, VG_KEY, VG_SECRET):
         assert canary not in captured.out + captured.err
+
+
+def test_a_payout_pipeline_from_the_config_matches_the_booked_invoices(
+    setup: Setup, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _config(setup.folder)
+    path.write_text(path.read_text(encoding="utf-8") + PAY_PIPELINE, encoding="utf-8")
+    assert setup.run("sync", "club") == EXIT_OK
+    with setup.exact.client(DIVISION) as reader:
+        seeded = seed_pay_for_receivables(setup.pay, reader, every=1, unmatched=1)
+    capsys.readouterr()
+    assert setup.run("sync", "pay", "--json") == EXIT_OK
+    report = json.loads(capsys.readouterr().out)
+    assert report["counts"]["booked"] == 1
+    assert report["results"][0]["amount"] == str(seeded.net)
+    assert setup.exact.count("POST", "BankEntries") == 1
+    assert setup.run("sync", "pay") == EXIT_OK
+    assert setup.exact.count("POST", "BankEntries") == 1
+    assert PAY_TOKEN not in capsys.readouterr().out
