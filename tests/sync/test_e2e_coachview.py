@@ -7,6 +7,7 @@ read; failed ones come back through ``fetch_ids`` (``where=id=...``).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -416,6 +417,21 @@ def test_fetch_ids_ignores_ids_that_are_not_coachview_guids(world: World) -> Non
     assert [i.source_id for i in batch.invoices] == [invoices[0]["id"]]
     assert batch.errors == ()
     assert world.source().pdf(batch.invoices[0]) is None
+
+
+def test_no_secret_or_token_leaks_into_reprs_reports_or_logs(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    seed(world)
+    ghost = {"id": guid()}
+    world.add_invoice(ghost, "F25-011", dt.date(2025, 4, 9), [("Module", 1, "10.00", "VH")])
+    source = world.source()
+    report = world.pipeline().run()
+    assert report.status is RunStatus.PARTIAL
+    secrets = ["s3cret", *world.cv.tokens]
+    assert len(secrets) > 1  # a token was issued
+    texts = [repr(source), repr(source.client), caplog.text, json.dumps(report.as_dict())]
+    assert all(secret not in text for secret in secrets for text in texts)
 
 
 # -- dry run -----------------------------------------------------------------------------------

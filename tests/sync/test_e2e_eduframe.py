@@ -8,6 +8,7 @@ on the fake by method.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -28,7 +29,7 @@ from exactbridge.sync import (
     SyncSettings,
 )
 from exactbridge.sync.connectors import EduframeInvoices
-from exactbridge.testing import FakeClock, FakeEduframe
+from exactbridge.testing import EduframeFault, FakeClock, FakeEduframe, Fault
 
 from .conftest import DIVISION, Books, gross, vat
 
@@ -384,6 +385,27 @@ def test_attach_pdf_links_a_document_with_the_eduframe_pdf(world: World) -> None
     assert world.books.fake.count("POST", "documents/DocumentAttachments") == 3
 
 
+@pytest.mark.parametrize("path", ["documents/Documents", "documents/DocumentAttachments"])
+def test_a_lost_answer_while_attaching_leaves_one_document_per_invoice(
+    world: World, path: str
+) -> None:
+    seeded = seed(world)
+    world.settings = SyncSettings(attach_pdf=True)
+    world.books.fake.fail_next(Fault.LOST_RESPONSE, method="POST", path=path)
+    first = world.run()
+    assert first.status is RunStatus.PARTIAL
+    assert "outcome unknown" in (first.failed[0].reason or "")
+    second = world.run()
+    assert second.status is RunStatus.SUCCEEDED, second.as_dict()
+    entries = world.books.entries()
+    assert sorted(entries) == sorted(inv["number"] for inv in seeded.invoices)
+    documents = world.books.documents()
+    assert len(documents) == 3
+    assert {entry.document for entry in entries.values()} == set(documents)
+    for document in documents:
+        assert len(world.books.attachments(document)) == 1
+
+
 def test_pdf_of_an_unknown_invoice_is_none(world: World) -> None:
     seeded = seed(world)
     batch = world.source().fetch(None)
@@ -465,6 +487,39 @@ def test_fetch_ids_reports_missing_and_bad_ids_precisely(world: World) -> None:
     assert isinstance(error, SourceRecordError)
     assert error.record_id == str(good["id"])
     assert error.field == "total_incl"
+
+
+def test_a_record_eduframe_keeps_refusing_fails_alone_and_no_secret_leaks(
+    fake_clock: FakeClock,
+    books: Books,
+    state_store: StateStore,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    canary = "canary-eduframe-key-7c1"
+    ef = FakeEduframe(clock=fake_clock, api_key=canary)
+    for name, percent, has_vat in (
+        ("21%", "21.0", True),
+        ("0%", "0.0", False),
+        ("9%", "9.0", True),
+    ):
+        ef.add_invoice_vat(name, percent, has_vat=has_vat)
+    world = World(fake_clock, ef, books, state_store)
+    seeded = seed(world)
+    world.config = {**CONFIG, "vat": {"codes": {"1": "2", "2": "0"}}}  # 9 % not mapped
+    first = world.run()
+    bad = seeded.invoices[2]
+    assert [r.record_id for r in first.failed] == [str(bad["id"])]
+    world.config = dict(CONFIG)
+    ef.fail_next(EduframeFault.SERVER_ERROR, times=50, path=f"/invoices/{bad['id']}")
+    source = world.source()
+    retried = world.pipeline(source=source).retry()
+    # Eduframe answered 500 on every attempt: that one invoice fails, the run ends cleanly.
+    assert retried.status is RunStatus.PARTIAL
+    assert [r.record_id for r in retried.failed] == [str(bad["id"])]
+    assert "HTTP 500" in (retried.failed[0].reason or "")
+    texts = [repr(source), repr(source.client), caplog.text]
+    texts += [json.dumps(report.as_dict()) for report in (first, retried)]
+    assert all(canary not in text for text in texts)
 
 
 # -- concepts ----------------------------------------------------------------------------------
