@@ -17,7 +17,7 @@ import glob
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import Any, Literal, Protocol, cast
 
 import attrs
 import httpx
@@ -214,7 +214,11 @@ def _files(config: Any, name: str) -> list[Path]:
     patterns = config.source_options.get(name)
     if isinstance(patterns, str):
         patterns = (patterns,)
-    if not patterns or not all(isinstance(p, str) for p in patterns):
+    if (
+        not isinstance(patterns, (tuple, list))
+        or not patterns
+        or not all(isinstance(p, str) for p in patterns)
+    ):
         raise config.error(
             f"got {patterns!r}",
             key=f"source.{name}",
@@ -359,6 +363,96 @@ def _clubassistent_mandates(
     )
 
 
+def _invoice_pipeline(
+    config: Any,
+    source: Any,
+    exact: ExactClient,
+    store: StateStore,
+    settings: SyncSettings,
+    seams: Seams,
+    progress: Callable[[int, int], object] | None,
+) -> _Pipeline:
+    return InvoicePipeline(
+        source,
+        exact,
+        config.booking,
+        store,
+        progress=progress,
+        **_common(config, store, settings, seams),
+    )
+
+
+def _eduframe(
+    config: Any,
+    exact: ExactClient,
+    store: StateStore,
+    settings: SyncSettings,
+    seams: Seams,
+    progress: Callable[[int, int], object] | None,
+    closers: list[Callable[[], object]],
+) -> _Pipeline:
+    from exactbridge.sources.eduframe import EduframeClient, EduframeCredentials, EduframeSettings
+    from exactbridge.sync.connectors import EduframeInvoices
+
+    base_url = _option(config, "base_url", str, required=False)
+    client = EduframeClient(
+        EduframeCredentials(api_key=_secret(config, "api_key_env", seams)),
+        settings=EduframeSettings(base_url=base_url) if base_url else None,
+        transport=seams.source_transports.get("eduframe"),
+        clock=seams.clock,
+    )
+    closers.append(client.close)
+    source = EduframeInvoices(client, tenant=config.tenant)
+    return _invoice_pipeline(config, source, exact, store, settings, seams, progress)
+
+
+def _coachview(
+    config: Any,
+    exact: ExactClient,
+    store: StateStore,
+    settings: SyncSettings,
+    seams: Seams,
+    progress: Callable[[int, int], object] | None,
+    closers: list[Callable[[], object]],
+) -> _Pipeline:
+    from exactbridge.sources.coachview import CoachviewClient
+    from exactbridge.sync.connectors import CoachviewInvoices
+
+    environment = _option(config, "environment", str, required=False) or "production"
+    if environment not in ("production", "training"):
+        raise config.error(
+            f"got {environment!r}",
+            key="source.environment",
+            expected="'production' or 'training'",
+        )
+    client = CoachviewClient(
+        _option(config, "client_id", str),
+        _secret(config, "client_secret_env", seams),
+        environment=cast(Literal["production", "training"], environment),
+        base_url=_option(config, "base_url", str, required=False),
+        transport=seams.source_transports.get("coachview"),
+        clock=seams.clock,
+    )
+    closers.append(client.close)
+    source = CoachviewInvoices(client, tenant=config.tenant)
+    return _invoice_pipeline(config, source, exact, store, settings, seams, progress)
+
+
+def _clubassistent_invoices(
+    config: Any,
+    exact: ExactClient,
+    store: StateStore,
+    settings: SyncSettings,
+    seams: Seams,
+    progress: Callable[[int, int], object] | None,
+    closers: list[Callable[[], object]],
+) -> _Pipeline:
+    from exactbridge.sync.connectors import ClubassistentInvoices
+
+    source = ClubassistentInvoices(_files(config, "files"), tenant=config.tenant)
+    return _invoice_pipeline(config, source, exact, store, settings, seams, progress)
+
+
 _Builder = Callable[
     [
         Any,
@@ -374,6 +468,9 @@ _Builder = Callable[
 
 _BUILDERS: dict[tuple[str, str], _Builder] = {
     ("invoices", "virtuagym"): _virtuagym,
+    ("invoices", "eduframe"): _eduframe,
+    ("invoices", "coachview"): _coachview,
+    ("invoices", "clubassistent"): _clubassistent_invoices,
     ("payouts", "paynl"): _paynl,
     ("mandates", "clubassistent"): _clubassistent_mandates,
 }

@@ -13,7 +13,14 @@ from exactbridge.cli import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, build_parser, mai
 from exactbridge.cli._sync import EXIT_BUSY, Seams, run_command
 from exactbridge.exact import SQLiteTokenStore, Token
 from exactbridge.sync import RunLock, SQLiteStateStore
-from exactbridge.testing import FakeClock, FakeExactOnline, FakePay, seed_pay_for_receivables
+from exactbridge.testing import (
+    FakeClock,
+    FakeExactOnline,
+    FakePay,
+    sample_invoices,
+    seed_pay_for_receivables,
+    write_invoice_csv,
+)
 from exactbridge.testing.virtuagym import FakeVirtuagym
 
 from ._support import CANARY_SECRET, CLIENT_ID, DIVISION, SECRET_ENV, exact_section, write_config
@@ -216,3 +223,48 @@ def test_a_payout_pipeline_from_the_config_matches_the_booked_invoices(
     assert setup.run("sync", "pay") == EXIT_OK
     assert setup.exact.count("POST", "BankEntries") == 1
     assert PAY_TOKEN not in capsys.readouterr().out
+
+
+def test_a_clubassistent_export_folder_from_the_config(
+    setup: Setup, capsys: pytest.CaptureFixture[str]
+) -> None:
+    exports = setup.folder / "exports"
+    exports.mkdir()
+    invoices = sample_invoices(4, seed=7)
+    write_invoice_csv(exports / "facturen-2026-01.csv", invoices)
+    path = _config(setup.folder)
+    path.write_text(
+        path.read_text(encoding="utf-8")
+        + """
+[pipelines.hockey]
+kind = "invoices"
+
+[pipelines.hockey.source]
+system = "clubassistent"
+files = "exports/*.csv"
+
+[pipelines.hockey.booking]
+numbering.enabled = false
+ledger.default_account = "8000"
+vat.codes = { "21" = "2", "9" = "1", "0" = "0" }
+""",
+        encoding="utf-8",
+    )
+    assert setup.run("sync", "hockey", "--json") == EXIT_OK
+    report = json.loads(capsys.readouterr().out)
+    assert report["counts"]["booked"] == 4
+    assert setup.exact.count("POST", "SalesEntries") == 4
+    assert setup.run("sync", "hockey", "--json") == EXIT_OK
+    assert json.loads(capsys.readouterr().out)["counts"]["booked"] == 0
+
+
+def test_a_file_pattern_that_is_not_text_names_the_key(setup: Setup) -> None:
+    path = _config(setup.folder)
+    path.write_text(
+        path.read_text(encoding="utf-8")
+        + '\n[pipelines.hockey]\nkind = "invoices"\n'
+        + '[pipelines.hockey.source]\nsystem = "clubassistent"\nfiles = 3\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(Exception, match=r"pipelines\.hockey\.source\.files"):
+        setup.run("sync", "hockey")
