@@ -792,7 +792,7 @@ class ClubassistentInvoices:
             {str(k): str(v) for k, v in files_done.items()} if isinstance(files_done, dict) else {}
         )
         errors: list[SourceError] = []
-        records: list[Invoice] = []
+        latest: dict[str, Invoice | SourceRecordError] = {}
         read_now: dict[str, str] = {}
         everything = True
         for export in self._exports(errors):
@@ -800,23 +800,26 @@ class ClubassistentInvoices:
                 read_now[export.name] = export.fingerprint
                 everything = False
                 continue
-            if self._read(export, records, errors):
+            if self._read(export, latest, errors):
                 read_now[export.name] = export.fingerprint
-        unusable = any(not isinstance(error, SourceRecordError) for error in errors)
         return SourceBatch(
-            invoices=records,
-            errors=errors,
+            invoices=[item for item in latest.values() if isinstance(item, Invoice)],
+            errors=[*errors, *(item for item in latest.values() if not isinstance(item, Invoice))],
             cursor=_dump_cursor("clubassistent", files=read_now),
-            complete=everything and not unusable,
+            complete=everything and not errors,
         )
 
     def fetch_ids(self, source_ids: Sequence[str]) -> SourceBatch:
         """Read every export again and keep these invoices."""
         errors: list[SourceError] = []
-        records: list[Invoice] = []
+        latest: dict[str, Invoice | SourceRecordError] = {}
         for export in self._exports(errors):
-            self._read(export, records, errors)
-        return filter_ids(SourceBatch(invoices=records, errors=errors), source_ids)
+            self._read(export, latest, errors)
+        batch = SourceBatch(
+            invoices=[item for item in latest.values() if isinstance(item, Invoice)],
+            errors=[item for item in latest.values() if not isinstance(item, Invoice)],
+        )
+        return filter_ids(batch, source_ids)
 
     def pdf(self, invoice: Invoice) -> bytes | None:
         """Club-assistent exports hold no PDF."""
@@ -870,27 +873,49 @@ class ClubassistentInvoices:
         self._streams[index] = export
         return export
 
-    def _read(self, export: _ExportFile, records: list[Invoice], errors: list[SourceError]) -> bool:
-        """Read one export into ``records``/``errors``; False if the file is unusable."""
+    def _read(
+        self,
+        export: _ExportFile,
+        latest: dict[str, Invoice | SourceRecordError],
+        errors: list[SourceError],
+    ) -> bool:
+        """Read one export; False if the file is unusable as a whole.
+
+        Each invoice's record, or the error of its bad rows, goes into ``latest`` by
+        invoice number, replacing what an older export said about it; errors that
+        name no invoice go to ``errors``.
+        """
         try:
             listing = self.reader.read_bytes(export.read(), name=export.name)
         except SourceError as exc:
             errors.append(exc)
             return False
+        found: list[tuple[str, Invoice | SourceRecordError]] = []
         for invoice in listing.records:
             try:
-                records.append(clubassistent.invoice_to_record(invoice, tenant=self.tenant))
+                record = clubassistent.invoice_to_record(invoice, tenant=self.tenant)
             except (ExactBridgeError, ValueError, TypeError) as exc:
-                errors.append(
-                    SourceRecordError(
-                        f"cannot be turned into an invoice record: {exc}",
-                        source=self.source,
-                        record_id=invoice.number,
-                        field="<record>",
-                        expected="a complete invoice",
-                    )
+                problem = SourceRecordError(
+                    f"cannot be turned into an invoice record: {exc}",
+                    source=self.source,
+                    record_id=invoice.number,
+                    field="<record>",
+                    expected="a complete invoice",
                 )
-        errors.extend(_clubassistent_error(error) for error in listing.errors)
+                found.append((invoice.number, problem))
+                continue
+            found.append((record.source_id, record))
+        failed: set[str] = set()
+        for error in listing.errors:
+            keyed = _clubassistent_error(error)
+            if not isinstance(keyed, SourceRecordError):
+                errors.append(keyed)
+            elif keyed.record_id not in failed:  # the first bad row of an invoice tells
+                failed.add(keyed.record_id)
+                found.append((keyed.record_id, keyed))
+        for number, item in found:
+            latest.pop(number, None)  # keep the order of the latest reading
+            latest[number] = item
         return True
 
 

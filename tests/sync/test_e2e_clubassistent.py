@@ -385,6 +385,39 @@ def test_a_bad_row_fails_its_invoice_by_number_and_a_fixed_export_books_it(world
     assert gross(world.books.entries()["F2025-007"]) == Decimal("60.50")
 
 
+def test_a_newer_export_supersedes_an_older_one_for_the_same_invoice(world: World) -> None:
+    seed(world)
+    draft = invoice(
+        "F2025-020",
+        "1042",
+        "Sanne Bakker",
+        dt.date(2025, 5, 9),
+        ("Contributie senioren", "121.00", "21"),
+    )
+    old = world.export("facturen-2025-05-a.csv", [draft])
+    old.write_text(old.read_text("utf-8").replace("121,00", "x"), "utf-8")
+    os.utime(old, (1_700_000_000, 1_700_000_000))  # older than the b export
+    world.export("facturen-2025-05-b.csv", [draft])
+    report = world.run()
+    assert report.status is RunStatus.SUCCEEDED, [r.as_dict() for r in report.failed]
+    assert "F2025-020" in {r.record_id for r in report.booked}
+    # The other way round: the newest version of the invoice is unreadable.
+    late = invoice(
+        "F2025-021",
+        "1077",
+        "Daan Visser",
+        dt.date(2025, 5, 9),
+        ("Contributie junioren", "60.50", "21"),
+    )
+    world.export("facturen-2025-06-a.csv", [late])
+    newer = world.export("facturen-2025-06-b.csv", [late])
+    newer.write_text(newer.read_text("utf-8").replace("60,50", "x"), "utf-8")
+    os.utime(newer, (1_790_000_000, 1_790_000_000))
+    again = world.run()
+    assert [r.record_id for r in again.failed] == ["F2025-021"]
+    assert again.booked == ()
+
+
 def test_an_unmapped_vat_rate_fails_alone_and_is_booked_once_the_config_is_fixed(
     world: World,
 ) -> None:
