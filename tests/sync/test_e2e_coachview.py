@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -168,12 +169,12 @@ class World:
         set_lines(invoice, lines)
         return self.cv.add("Facturen", invoice)
 
-    def invoice_reads(self) -> list[dict[str, str]]:
+    def invoice_reads(self) -> list[Mapping[str, str]]:
         return [call.params for call in self.cv.calls if call.path.endswith("/Facturen")]
 
 
 def set_lines(invoice: dict[str, Any], lines: list[tuple[str, int, str, str]]) -> None:
-    rows = []
+    rows: list[dict[str, Any]] = []
     for index, (description, quantity, price, code) in enumerate(lines):
         amount = Decimal(price) * quantity
         rows.append(
