@@ -5,8 +5,8 @@ from __future__ import annotations
 import builtins
 import sys
 from pathlib import Path
+from typing import Any, cast
 
-from docutils import nodes
 from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.ext.napoleon import Config as NapoleonConfig
@@ -50,7 +50,7 @@ html_theme = "furo"
 html_title = "exactbridge"
 
 
-def _builtin_types_are_not_fuzzy(app: Sphinx, doctree: nodes.document) -> None:
+def _builtin_types_are_not_fuzzy(app: Sphinx, doctree: Any) -> None:
     """Resolve ``int``, ``str``, ``type``... in type fields as exact names.
 
     With ``autodoc_typehints = "description"`` the types land in ``:type:`` fields, whose
@@ -76,7 +76,9 @@ def _google_sections(
     """
     if what in ("attribute", "data", "property"):
         return
-    lines[:] = GoogleDocstring(lines, _GOOGLE_STYLE, app, what, name, obj, options).lines()
+    # napoleon documents passing its own Config here; its annotations are narrower.
+    config = cast(Any, _GOOGLE_STYLE)
+    lines[:] = GoogleDocstring(lines, config, app, cast(Any, what), name, obj, options).lines()
 
 
 def setup(app: Sphinx) -> None:

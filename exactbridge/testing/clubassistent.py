@@ -39,6 +39,7 @@ __all__ = [
     "write_pain008",
 ]
 
+#: The columns of the invoice export as :func:`write_invoice_csv` writes them by default.
 DEFAULT_CSV_HEADER = (
     "Factuurnummer",
     "Lidnummer",

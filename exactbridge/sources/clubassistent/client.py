@@ -77,6 +77,7 @@ _log = logging.getLogger("exactbridge.sources.clubassistent")
 #: What a reader accepts: a path, or a binary file object opened by the caller.
 FileSource = Union[str, "os.PathLike[str]", IO[bytes]]
 
+#: The XML namespace of a pain.008 ``Document`` without its version number (``02``...).
 PAIN008_NAMESPACE_PREFIX = "urn:iso:std:iso:20022:tech:xsd:pain.008.001."
 SUPPORTED_PAIN008_VERSIONS = ("02", "03", "04", "05", "06", "07", "08", "09", "10", "11")
 _AMSTERDAM = tz.gettz("Europe/Amsterdam")
