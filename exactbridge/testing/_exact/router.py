@@ -101,9 +101,9 @@ _TOKEN_TYPES: dict[EdmType, tuple[type, ...]] = {
     EdmType.BINARY: (bytes,),
 }
 
-Rows = Sequence[Mapping[str, Any]]
+_Rows = Sequence[Mapping[str, Any]]
 # picks the rows to answer with from rows lent by the domain (see ExactDomain.pick_rows)
-Chooser = Callable[[Rows], Iterable[Mapping[str, Any]]]
+_Chooser = Callable[[_Rows], Iterable[Mapping[str, Any]]]
 
 
 @attrs.frozen
@@ -538,7 +538,7 @@ class Backend:
             )
             count = 0
 
-            def count_rows(rows: Rows) -> list[Mapping[str, Any]]:
+            def count_rows(rows: _Rows) -> list[Mapping[str, Any]]:
                 nonlocal count
                 if count_filter is None:
                     count = len(rows)
@@ -552,7 +552,7 @@ class Backend:
         if target.key is None:
             if method == "GET":
 
-                def load(equal: Mapping[str, Any], choose: Chooser) -> list[dict[str, Any]]:
+                def load(equal: Mapping[str, Any], choose: _Chooser) -> list[dict[str, Any]]:
                     return self.domain.pick_rows(division, entity_set, choose, equal=equal)
 
                 return self._list(origin, division, entity_set, load, params, collection, False)
@@ -571,7 +571,7 @@ class Backend:
             children = self.domain.children(division, entity_set, key, target.navigation)
             base = f"{collection}({format_literal(key)})/{target.navigation}"
 
-            def load_children(_equal: Mapping[str, Any], choose: Chooser) -> list[dict[str, Any]]:
+            def load_children(_equal: Mapping[str, Any], choose: _Chooser) -> list[dict[str, Any]]:
                 return [dict(row) for row in choose(children)]
 
             return self._list(origin, division, child_set, load_children, params, base, True)
@@ -642,7 +642,7 @@ class Backend:
         origin: str,
         division: int,
         entity_set: EntitySet,
-        load: Callable[[Mapping[str, Any], Chooser], list[dict[str, Any]]],
+        load: Callable[[Mapping[str, Any], _Chooser], list[dict[str, Any]]],
         params: Mapping[str, str],
         base_uri: str,
         navigation: bool,
@@ -687,7 +687,7 @@ class Backend:
         limit = entity_set.page_size if top is None else min(top, entity_set.page_size)
         total = left = 0
 
-        def choose(rows: Rows) -> list[Mapping[str, Any]]:
+        def choose(rows: _Rows) -> list[Mapping[str, Any]]:
             nonlocal total, left
             if flt is not None:
                 rows = list(filter(flt.predicate, rows))
