@@ -4,13 +4,21 @@
   :class:`PayoutPipeline` (Pay. payouts to bank entries, payments matched to open
   invoices) and :class:`MandatePipeline` (Club-assistent mandates to Exact direct-debit
   mandates and bank accounts), with :class:`SyncSettings` and a :class:`SyncReport`;
-- sources: the :class:`InvoiceSource` protocol and one implementation per system;
+- sources: the :class:`InvoiceSource` protocol and one implementation per system
+  (:class:`VirtuagymInvoices`, :class:`EduframeInvoices`, :class:`CoachviewInvoices`,
+  :class:`ClubassistentInvoices`), :class:`PayPayouts`, :class:`ClubassistentMandates`;
 - memory: :class:`SQLiteStateStore` (durable default) and :class:`MemoryStateStore`;
 - scheduling: :class:`RunLock` (one run per pipeline at a time).
 """
 
 from __future__ import annotations
 
+from exactbridge.sync.connectors import (
+    ClubassistentInvoices,
+    CoachviewInvoices,
+    EduframeInvoices,
+    ExportSource,
+)
 from exactbridge.sync.invoices import (
     DOCUMENT_TYPE_SALES_INVOICE,
     InvoicePipeline,
@@ -63,8 +71,12 @@ __all__ = [
     "BookingRecord",
     "BookingStatus",
     "ChangePolicy",
+    "ClubassistentInvoices",
     "ClubassistentMandates",
+    "CoachviewInvoices",
     "DeletePolicy",
+    "EduframeInvoices",
+    "ExportSource",
     "InvoicePipeline",
     "InvoiceSource",
     "MandateBatch",

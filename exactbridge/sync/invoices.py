@@ -91,20 +91,25 @@ PdfRenderer = Callable[[Invoice], "bytes | None"]
 _CURSOR = "source"
 _FIRST_RUN = "first_run"
 _VOLATILE = frozenset({"changed_at", "pdf"})
+_SETTLEMENT_STATES = frozenset({InvoiceStatus.OPEN, InvoiceStatus.PAID, InvoiceStatus.EXPIRED})
 
 
 def content_hash(invoice: Invoice) -> str:
     """A fingerprint of what an invoice books, kept in the store to notice changes.
 
     Everything that can change the entry counts (lines, amounts, dates, party data,
-    status); the source's edit timestamp and the PDF do not, so touching an invoice
-    without changing it costs no Exact call.
+    a cancellation); the source's edit timestamp, the PDF and the payment status do
+    not: an invoice that gets paid (or expires) books the same entry, so it costs no
+    Exact call. Open, paid and expired hash alike as "open", which also keeps the
+    hashes of invoices booked while open valid.
     """
 
     def keep(attribute: attrs.Attribute[Any], value: object) -> bool:
         return attribute.name not in _VOLATILE
 
     data = attrs.asdict(invoice, filter=keep)
+    if invoice.status in _SETTLEMENT_STATES:
+        data["status"] = InvoiceStatus.OPEN
     text = json.dumps(data, sort_keys=True, default=_json_default, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
@@ -338,6 +343,7 @@ class InvoicePipeline:
         if batch.complete:
             return batch
         seen = {invoice.source_id for invoice in batch.invoices}
+        seen.update(e.record_id for e in batch.errors if isinstance(e, SourceRecordError))
         missing = [source_id for source_id in redo if source_id not in seen]
         if not missing:
             return batch
@@ -1124,6 +1130,15 @@ class InvoicePipeline:
     ) -> None:
         status = record.status if record is not None else None
         if status is BookingStatus.BOOKED and record is not None:
+            if record.extra.get("summary"):
+                # Reversing the summary entry would cancel other invoices' revenue too.
+                self._report_ignored(
+                    state,
+                    invoice,
+                    "deleted or cancelled after it was booked in summary entry "
+                    f"{record.extra['summary']}; correct it in Exact by hand",
+                )
+                return
             if self.settings.on_delete is DeletePolicy.IGNORE:
                 self._report_ignored(
                     state, invoice, "deleted or cancelled in the source (on_delete=ignore)"
@@ -1188,14 +1203,14 @@ class InvoicePipeline:
             try:
                 if record is not None and record.status is BookingStatus.PENDING:
                     record = self._resolve_pending(state, invoice, key, record)
+                if invoice.deleted or invoice.status is InvoiceStatus.CANCELLED:
+                    self._deleted(state, invoice, key, record)
+                    continue
                 if record is not None and record.status is BookingStatus.BOOKED:
                     if record.content_hash == content_hash(invoice):
                         state.unchanged += 1
                     else:
                         self._changed(state, invoice, key, record, content_hash(invoice))
-                    continue
-                if invoice.deleted or invoice.status is InvoiceStatus.CANCELLED:
-                    self._deleted(state, invoice, key, record)
                     continue
                 if invoice.status is InvoiceStatus.DRAFT:
                     self._skip(

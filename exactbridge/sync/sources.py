@@ -6,7 +6,7 @@ source client and its adapter; it never talks to Exact. Implementations:
 
 - :class:`VirtuagymInvoices` (``exactbridge.sources.virtuagym``),
 - :class:`EduframeInvoices`, :class:`CoachviewInvoices` and
-  :class:`ClubassistentInvoices` (in :mod:`exactbridge.sync.sources_more`, re-exported
+  :class:`ClubassistentInvoices` (in :mod:`exactbridge.sync.connectors`, re-exported
   from :mod:`exactbridge.sync`).
 
 A host can implement the protocol for its own system: three methods and two
@@ -16,6 +16,12 @@ a source without incremental reads simply returns everything and ``None``: the
 pipeline recognises unchanged invoices by their content hash and spends no Exact
 call on them. ``fetch_ids`` re-reads records the pipeline must retry (failed or
 unresolved last time) that an incremental ``fetch`` would not return again.
+
+A record the source cannot read goes into ``SourceBatch.errors`` as a
+:class:`~exactbridge.errors.SourceRecordError` whose ``record_id`` is the invoice's
+``source_id`` (the pipeline stores the failure under that id and retries it); an error
+about something else (a page, a file) should be a plain
+:class:`~exactbridge.errors.SourceError`, which is reported but not stored.
 """
 
 from __future__ import annotations

@@ -455,18 +455,10 @@ def test_preview_writes_nothing_to_exact_or_the_store(world: World) -> None:
     assert len(pipeline.run().booked) == 3
 
 
-# -- engine bugs found while writing these tests ------------------------------------------------
+# -- engine behaviour found while writing these tests (fixed) ---------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "engine bug: InvoicePipeline._read (exactbridge/sync/invoices.py) counts only the "
-        "batch's invoices as seen, so a failed record that an incremental fetch returns as an "
-        "error again is fetched a second time by fetch_ids and reported as failed twice"
-    ),
-)
-def test_engine_bug_a_failed_record_read_again_is_reported_twice(world: World) -> None:
+def test_a_failed_record_read_again_is_reported_once(world: World) -> None:
     seed(world)
     broken = world.add_invoice(
         world.cv.entities["debiteuren"][0],

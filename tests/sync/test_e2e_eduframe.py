@@ -562,18 +562,10 @@ def test_preview_writes_nothing_to_exact_or_the_store(world: World) -> None:
     assert sorted(r.record_id for r in report.booked) == sorted(amounts)
 
 
-# -- engine bugs found while writing these tests ------------------------------------------------
+# -- engine behaviour found while writing these tests (fixed) ---------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "engine bug: content_hash (exactbridge/sync/invoices.py) hashes Invoice.status, so an "
-        "invoice going from open to paid counts as changed and its entry is rewritten "
-        "(or, in a closed period, reversed and rebooked)"
-    ),
-)
-def test_engine_bug_paying_an_invoice_rewrites_its_booked_entry(world: World) -> None:
+def test_paying_an_invoice_leaves_its_booked_entry_alone(world: World) -> None:
     seeded = seed(world)
     world.run()
     writes = world.books.writes()
