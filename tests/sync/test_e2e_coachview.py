@@ -455,7 +455,7 @@ def test_preview_writes_nothing_to_exact_or_the_store(world: World) -> None:
     assert len(pipeline.run().booked) == 3
 
 
-# -- engine behaviour found while writing these tests (fixed) ---------------------------------------
+# -- engine behaviour found while writing these tests (fixed) -----------------------------
 
 
 def test_a_failed_record_read_again_is_reported_once(world: World) -> None:

@@ -562,7 +562,7 @@ def test_preview_writes_nothing_to_exact_or_the_store(world: World) -> None:
     assert sorted(r.record_id for r in report.booked) == sorted(amounts)
 
 
-# -- engine behaviour found while writing these tests (fixed) ---------------------------------------
+# -- engine behaviour found while writing these tests (fixed) -----------------------------
 
 
 def test_paying_an_invoice_leaves_its_booked_entry_alone(world: World) -> None:
