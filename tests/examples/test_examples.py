@@ -58,6 +58,78 @@ EXPECTED: dict[str, tuple[str, ...]] = {
         "  Exact calls 0",
         "sales entries posted to the fake administration: 6",
     ),
+    "eduframe_to_exact.py": (
+        "== first run: three opened invoices, the concept waits",
+        "  booked          3",
+        "  accounts created 2, updated 0",
+        # the course edition's cost unit wins over its template's, field by field
+        "Cursus Projectmanagement     990.00  GL 8040  VAT 0  cost center 300 cost unit AMS",
+        "Cursus Boekhouden            895.00  GL 8040  VAT 0  cost center 300 cost unit UTR",
+        # the discount line: the general ledger code, no cost center or cost unit
+        "Korting VROEGBOEK            -50.00  GL 8000  VAT 0\n",
+        "customer 1 Acme Opleidingen B.V., VAT number NL123456789B01",
+        "PDF attached: invoice-2025000001.pdf",
+        "PDF attached: invoice-2025000003.pdf",
+        "== second run: nothing new in Eduframe",
+        "  unchanged       3",
+        "  Exact calls 0",
+        "PDF documents created in the fake administration: 3",
+    ),
+    "coachview_to_exact.py": (
+        "  booked          4",
+        "  accounts created 2, updated 0",
+        # option 1 CompanyPersonalExternID: the relation Exact already had
+        "entry 202500041 (Sales entry) customer 2 Bouwbedrijf Jansen B.V.: 1597.80 EUR, "
+        "period 2025-03",
+        # option 2 Debit numberExternal; booked in the period of the order start date
+        "customer 5500 VeiligWerk Installaties B.V.: 1754.50 EUR, period 2025-04",
+        # option 3 Debit number, with the prefix
+        "customer 900003 Sanne Visser: 255.89 EUR, period 2025-04",
+        "entry 202500044 (Sales credit note) customer 2 Bouwbedrijf Jansen B.V.: -356.95 EUR",
+        "BHV incompany training              1450.00  GL 8030  VAT 2  cost center 200",
+        "== second run: nothing changed in Coachview",
+        "  Exact calls 0",
+    ),
+    "clubassistent_files_to_exact.py": (
+        "wrote facturen-2026.csv and incasso-2026-02.xml",
+        "== invoices: the export becomes sales entries",
+        "  booked          6",
+        "  accounts created 6, updated 0",
+        "entry 2026000025 YourRef F2026000025 (Sales credit note)",
+        "== mandates: the collection file becomes Exact mandates",
+        "  booked          4",
+        "mandate MACHT-02364 on customer 02364 Chantal Jansen, IBAN NL53INGB0000002364, "
+        "first collection to come",
+        "mandate MACHT-03518 on customer 03518 Bram Bakker, IBAN NL32INGB0000003518, recurring",
+        "== mandates again: every mandate is in Exact",
+        "  unchanged       4",
+        "  Exact calls 0",
+    ),
+    "pay_payouts_to_exact.py": (
+        "== invoices: the club's January invoices are booked",
+        "  booked          6",
+        "Pay. settlement S001-0007: 3 invoices paid, 1 unknown payment, 1.16 costs, "
+        "219.84 paid out",
+        "payout S001-0007: 219.84 EUR, 3 payment(s) matched, 1 unmatched",
+        "payment   GL 1300     99.50",
+        "unmatched GL 2050     12.50",
+        "fee       GL 4510     -1.16",
+        "transfer  GL 1110   -219.84",
+        "matched and paid: 1001, 1003, 1005",
+        "still open: 1002, 1004, 1006",
+        "== payouts again: the settlement is already booked",
+        "  unchanged       1",
+    ),
+    "eduframe_webhook_wsgi.py": (
+        "HTTP 200",
+        '"status": "succeeded"',
+        '"booked": 1',
+        "booked entry 2025000001 in journal 70: Ann de Vries, 423.50 EUR",
+        "forged notification refused: HTTP 403",
+        "the same notification again: HTTP 200, {'unchanged': 1}",
+        "while another run holds the run lock: HTTP 503",
+        "sales entries posted to the fake administration: 1",
+    ),
 }
 
 # Runs a notebook's code cells in order in one namespace, then reports what the
