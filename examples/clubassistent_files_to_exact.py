@@ -109,7 +109,8 @@ def booking_rules() -> BookingConfig:
             default_account="8000",
             by_vat_category={"9": "8010", "0": "8020"},
         ),
-        # Members become customers under their member number ("Lidnummer").
+        # Members become customers under their member number ("Lidnummer"). Not
+        # matched by e-mail address: brothers and sisters often share their parents'.
         debtor=DebtorPolicy(create_missing=True, match_by_email=False),
         # Credit invoices as Exact credit notes.
         credit_notes=CreditNotePolicy(mode=CreditNoteMode.CREDIT_NOTE),

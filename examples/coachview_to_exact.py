@@ -117,7 +117,7 @@ class Company:
     ) -> dict[str, Any]:
         """An invoice; ``lines`` are (description, quantity, unit price excl. VAT,
         Coachview VAT code, ledger account)."""
-        rows = []
+        rows: list[dict[str, Any]] = []
         for index, (text, quantity, price, code, ledger) in enumerate(lines, start=1):
             amount = Decimal(price) * quantity
             rows.append(

@@ -225,6 +225,7 @@ def show_books(exact: ExactClient) -> None:
     """Read the booked entries back from Exact: lines, cost codes and the attached PDF."""
     print("\n== in Exact Online")
     for entry in exact.sales_entries.iterate(orderby=["EntryNumber"]):
+        assert entry.customer is not None
         customer = exact.accounts.get(entry.customer)  # created from the Eduframe account
         vat_number = f", VAT number {customer.vat_number}" if customer.vat_number else ""
         print(

@@ -126,10 +126,11 @@ class EduframeWebhookApp:
     """``POST /webhooks/eduframe``: verify, then book the notified invoice.
 
     Answers: 200 with the run's report when a run happened (a record that failed
-    is in the report, remembered in the store and retried by the next run), 202
-    for a notification with nothing to book now, 400 for a malformed body, 403 for
-    one that fails verification, 503 with ``Retry-After`` while another run holds
-    the pipeline's lock (the scheduled run books whatever a missed webhook named).
+    is in the report, remembered in the store and retried by the next run); 202
+    for a notification with nothing to book now; 400 for a malformed body; 403 for
+    one that fails verification; 411/413 for a missing or oversized body; 503 with
+    ``Retry-After`` while another run holds the pipeline's lock (the scheduled run
+    books whatever a missed webhook named).
     """
 
     def __init__(
@@ -173,8 +174,10 @@ class EduframeWebhookApp:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = -1
-        if not 0 < length <= MAX_BODY:
-            return _answer(start_response, 413, {"error": "missing or oversized body"})
+        if length <= 0:
+            return _answer(start_response, 411, {"error": "a body with a Content-Length"})
+        if length > MAX_BODY:
+            return _answer(start_response, 413, {"error": "body too large"})
         body = environ["wsgi.input"].read(length)
         query = {
             key: values[0]
@@ -233,7 +236,8 @@ def _answer(
 ) -> list[bytes]:
     """A JSON answer."""
     reasons = {200: "OK", 202: "Accepted", 400: "Bad Request", 403: "Forbidden"}
-    reasons.update({404: "Not Found", 405: "Method Not Allowed", 413: "Payload Too Large"})
+    reasons.update({404: "Not Found", 405: "Method Not Allowed", 411: "Length Required"})
+    reasons.update({413: "Payload Too Large"})
     reasons.update({500: "Internal Server Error", 503: "Service Unavailable"})
     body = json.dumps(data, indent=2, default=str).encode("utf-8")
     headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
@@ -312,7 +316,7 @@ def show_entry(exact: ExactClient, your_ref: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Serve, notify, show, stop (or ``--serve``: serve until Ctrl-C)."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description="Eduframe webhook -> Exact Online (WSGI)")
     parser.add_argument("--serve", action="store_true", help="serve until Ctrl-C")
     parser.add_argument("--port", type=int, default=8080, help="port for --serve")
     args = parser.parse_args(argv)
