@@ -18,9 +18,9 @@ Commands that need a project read ``exactbridge.toml`` (``--config FILE``, else
 (some records failed) or an error talking to Exact Online, ``2`` a usage or
 configuration error, ``130`` interrupted (Ctrl-C).
 
->>> main(["--version"])  # doctest: +SKIP
-exactbridge 0.1.0.dev0
-0
+>>> main(["demo", "--members", "2", "--invoices", "0", "--json"]) == EXIT_OK  # doctest: +ELLIPSIS
+{...}
+True
 """
 
 from __future__ import annotations

@@ -3,13 +3,15 @@
 Plug it in at the httpx transport seam so the real client code runs::
 
     >>> import httpx
-    >>> fake = FakeExactOnline()                                   # doctest: +SKIP
-    >>> fake.add_division(123, template="nl")                      # doctest: +SKIP
-    >>> grant = fake.issue_tokens()                                # doctest: +SKIP
+    >>> fake = FakeExactOnline()
+    >>> fake.add_division(123, template="nl")
+    >>> grant = fake.issue_tokens()
     >>> http = httpx.Client(transport=fake.transport(), base_url=fake.base_url,
     ...     headers={"Authorization": f"Bearer {grant.access_token}",
-    ...              "Accept": "application/json"})                # doctest: +SKIP
-    >>> page = http.get("/api/v1/123/financial/Journals").json()   # doctest: +SKIP
+    ...              "Accept": "application/json"})
+    >>> page = http.get("/api/v1/123/financial/Journals").json()
+    >>> sorted(row["Code"] for row in page["d"]["results"])[:2]
+    ['20', '25']
 
 See ``docs/testing-exact.md`` for everything it reproduces.
 """
