@@ -32,9 +32,10 @@ Every problem is a :class:`ConfigFileError` (a
 key path and what was expected; a TOML syntax error names the line and column.
 Values are never echoed for keys that could hold a secret.
 
->>> config = load_config("exactbridge.toml")  # doctest: +SKIP
->>> config.pipeline("club").booking.sales_journal  # doctest: +SKIP
-'70'
+Example (reading ``exactbridge.toml`` from the current folder)::
+
+    config = load_config("exactbridge.toml")
+    config.pipeline("club").booking.sales_journal   # '70'
 """
 
 from __future__ import annotations
