@@ -17,6 +17,7 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 
 import attrs
 
@@ -74,6 +75,9 @@ def invoice_to_record(invoice: ClubInvoice, *, tenant: str | None = None) -> Inv
     columns the mapping did not know are kept in ``attributes`` (``payment_method``,
     ``payment_method_text`` and ``extra.<header>``). A negative total stays negative.
     """
+    # A discount is a line whose sign is opposite to the invoice's: every line of a
+    # credit invoice is negative, and none of them is a discount.
+    credit = sum((line.amount for line in invoice.lines), Decimal(0)) < 0
     lines = tuple(
         InvoiceLine(
             description=line.description,
@@ -82,7 +86,7 @@ def invoice_to_record(invoice: ClubInvoice, *, tenant: str | None = None) -> Inv
             unit_price=line.amount,
             vat_rate=line.vat_rate,
             vat_category=None if line.vat_rate is None else _percent(line.vat_rate),
-            is_discount=line.amount < 0,
+            is_discount=line.amount > 0 if credit else line.amount < 0,
             source_line_id=f"{invoice.number}:{index}",
         )
         for index, line in enumerate(invoice.lines, start=1)

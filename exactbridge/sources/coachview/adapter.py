@@ -115,7 +115,7 @@ def debtor_to_party(
     )
 
 
-def _line(line: CvInvoiceLine) -> InvoiceLine:
+def _line(line: CvInvoiceLine, *, credit: bool = False) -> InvoiceLine:
     rate = None if line.vat_percentage is None else line.vat_percentage / Decimal(100)
     category = line.vat_code or (
         None if line.vat_percentage is None else format(line.vat_percentage.normalize(), "f")
@@ -131,9 +131,11 @@ def _line(line: CvInvoiceLine) -> InvoiceLine:
         income_category=line.ledger_account,
         course_template=line.course_definition_code,
         course_edition=line.course_code,
-        is_discount=line.amount_excl_vat < 0
-        and line.unit_price is not None
-        and line.unit_price < 0,
+        # A discount runs against the invoice's sign: on a credit invoice every line is
+        # negative and none is a discount; a positive line on it would be one.
+        is_discount=(line.amount_excl_vat > 0)
+        if credit
+        else (line.amount_excl_vat < 0 and line.unit_price is not None and line.unit_price < 0),
         source_line_id=line.id,
     )
 
@@ -175,7 +177,7 @@ def invoice_to_record(
         source_id=invoice.id,
         number=invoice.number,
         invoice_date=invoice.invoice_date,
-        lines=tuple(_line(line) for line in invoice.lines),
+        lines=tuple(_line(line, credit=total_excl < 0) for line in invoice.lines),
         party=debtor_to_party(debtor, company=company, person=person),
         currency=invoice.currency,
         due_date=invoice.due_date,

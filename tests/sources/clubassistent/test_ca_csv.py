@@ -57,6 +57,26 @@ def _csv(invoices: list[SampleInvoice], **kw: Any) -> bytes:
     return buf.getvalue()
 
 
+def test_credit_invoice_lines_are_not_discounts() -> None:
+    credit = SampleInvoice(
+        number="C2027-001",
+        member_number="00042",
+        member_name="Hanneke Visser",
+        invoice_date=dt.date(2027, 1, 31),
+        due_date=dt.date(2027, 2, 14),
+        lines=(
+            SampleLine("Creditering contributie", Decimal("-1234.56")),
+            SampleLine("Creditering korting", Decimal("50.00"), Decimal("9")),
+        ),
+    )
+    listing = InvoiceCsvReader().read_bytes(_csv([credit]), name="credit.csv")
+    (invoice,) = listing.records
+    record = invoice_to_record(invoice)
+    # On a credit invoice the negative line is revenue taken back; the positive one is
+    # the discount given back, so it is the discount line.
+    assert [ln.is_discount for ln in record.lines] == [False, True]
+
+
 def test_reads_all_fields_and_adapts_including_vat() -> None:
     listing = InvoiceCsvReader().read_bytes(_csv([INVOICE]), name="export.csv")
     assert listing.ok

@@ -214,6 +214,9 @@ def test_negative_invoice_stays_negative() -> None:
     record = invoice_to_record(parse_invoice(data), parse_debtor(_debtor()))
     assert record.total_incl_vat == Decimal("-1210.00")
     assert record.lines[0].amount == Decimal("-1000.00")
+    # A credit invoice's lines are revenue taken back, not discounts (which would lose
+    # their cost center and land on a discount account).
+    assert record.lines[0].is_discount is False
 
 
 def test_missing_totals_are_summed_and_unknown_status_is_open() -> None:
