@@ -458,6 +458,32 @@ def test_delete_policy_ignore_and_never_booked_deletions(world: World) -> None:
     assert len(world.entries()) == 3
 
 
+def test_a_host_renderer_attaches_the_pdf_as_an_exact_document(world: World) -> None:
+    invoices = seed_small(world)
+    world.settings = SyncSettings(attach_pdf=True)
+    rendered: list[str] = []
+
+    def render(invoice: Any) -> bytes:
+        rendered.append(invoice.number)
+        return b"%PDF-1.4 invoice " + invoice.number.encode()
+
+    report = world.run(pdf_renderer=render)
+    assert len(report.booked) == 3
+    assert sorted(rendered) == sorted(str(inv["id"]) for inv in invoices)
+    exact = world.exact_fake.client(DIVISION)
+    documents = {doc.id: doc for doc in exact.documents.iterate()}
+    assert len(documents) == 3
+    for entry in world.entries().values():
+        assert entry.document in documents
+    attachments = list(exact.document_attachments.iterate())
+    assert len(attachments) == 3
+    assert {a.document for a in attachments} == set(documents)
+    # Booked once: a second run renders and attaches nothing.
+    rendered.clear()
+    assert world.run(pdf_renderer=render).results == ()
+    assert rendered == []
+
+
 # -- settings: sync-from date and backfill -----------------------------------------------------
 
 
