@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -37,19 +36,14 @@ from exactbridge.clock import Clock, SystemClock
 from exactbridge.codes import strip_code
 from exactbridge.errors import (
     APIError,
-    AuthenticationError,
-    AuthError,
     ConfigurationError,
-    DailyRateLimitError,
     ExactBridgeError,
     MappingError,
     OutcomeUnknownError,
-    PermissionDeniedError,
     RateLimitError,
     ServiceUnavailableError,
     SourceError,
     SourceRecordError,
-    TransportError,
 )
 from exactbridge.exact import ExactClient, NewDocument, NewDocumentAttachment, P
 from exactbridge.mapping import (
@@ -66,6 +60,7 @@ from exactbridge.mapping import (
 )
 from exactbridge.records import Invoice, InvoiceStatus, Party
 from exactbridge.sync._exact_ops import DivisionSession, account_fields, new_account
+from exactbridge.sync._pipeline import PipelineBase, RunState, Stop, fingerprint, stop_for
 from exactbridge.sync.report import Action, RecordResult, SyncReport
 from exactbridge.sync.settings import ChangePolicy, DeletePolicy, SyncSettings
 from exactbridge.sync.sources import InvoiceSource, SourceBatch
@@ -73,8 +68,6 @@ from exactbridge.sync.state import (
     BookingKey,
     BookingRecord,
     BookingStatus,
-    RunRecord,
-    RunStatus,
     StateStore,
 )
 
@@ -89,7 +82,6 @@ DOCUMENT_TYPE_SALES_INVOICE = 10
 PdfRenderer = Callable[[Invoice], "bytes | None"]
 
 _CURSOR = "source"
-_FIRST_RUN = "first_run"
 _VOLATILE = frozenset({"changed_at", "pdf"})
 _SETTLEMENT_STATES = frozenset({InvoiceStatus.OPEN, InvoiceStatus.PAID, InvoiceStatus.EXPIRED})
 
@@ -110,14 +102,7 @@ def content_hash(invoice: Invoice) -> str:
     data = attrs.asdict(invoice, filter=keep)
     if invoice.status in _SETTLEMENT_STATES:
         data["status"] = InvoiceStatus.OPEN
-    text = json.dumps(data, sort_keys=True, default=_json_default, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
-
-
-def _json_default(value: object) -> str:
-    if isinstance(value, (Decimal, dt.date)):
-        return str(value)
-    return repr(getattr(value, "value", value))
+    return fingerprint(data)
 
 
 def _label(invoice: Invoice) -> str:
@@ -134,35 +119,15 @@ class _Reversal:
     amount: Decimal
 
 
-class _Stop(Exception):
-    """Internal: the run must end now (daily limit, outage, refused login)."""
-
-    def __init__(self, status: RunStatus, error: ExactBridgeError, note: str) -> None:
-        super().__init__(note)
-        self.status = status
-        self.error = error
-        self.note = note
-
-
 @attrs.define
-class _Run:
-    """Mutable state of one run."""
+class _Run(RunState):
+    """Mutable state of one invoice run: the customers' records and dry-run placeholders."""
 
-    session: DivisionSession
-    dry_run: bool
-    now: dt.datetime
-    results: list[RecordResult] = attrs.field(factory=list)
-    unchanged: int = 0
-    accounts_created: int = 0
-    accounts_updated: int = 0
     account_records: dict[BookingKey, BookingRecord] = attrs.field(factory=dict)
     dry_accounts: dict[str, str] = attrs.field(factory=dict)
 
-    def add(self, result: RecordResult) -> None:
-        self.results.append(result)
 
-
-class InvoicePipeline:
+class InvoicePipeline(PipelineBase[_Run]):
     """Book a source's invoices into one Exact division, exactly once.
 
     ``name`` identifies the pipeline in the store (cursors, run history, run lock;
@@ -220,7 +185,7 @@ class InvoicePipeline:
 
     def run(self) -> SyncReport:
         """Run the pipeline once and return its report (also kept in the run history)."""
-        return self._run(dry_run=False, only_retry=False)
+        return self._execute(dry_run=False, only_retry=False)
 
     def preview(self) -> SyncReport:
         """Dry run: the same decisions and drafts, without writing to Exact or the store.
@@ -228,104 +193,26 @@ class InvoicePipeline:
         Exact is still read (reference data, customers) so the drafts are the ones a
         real run would send; the report's rows carry them (``result.draft``).
         """
-        return self._run(dry_run=True, only_retry=False)
+        return self._execute(dry_run=True, only_retry=False)
 
     def retry(self) -> SyncReport:
         """Run only the records that failed or stayed unresolved last time."""
-        return self._run(dry_run=False, only_retry=True)
+        return self._execute(dry_run=False, only_retry=True)
 
     # -- the run -------------------------------------------------------------------------
 
     def _key(self, source_id: str, kind: str = "invoice") -> BookingKey:
         return BookingKey(self.source.source, self.source.tenant or "-", source_id, kind)
 
-    def _run(self, *, dry_run: bool, only_retry: bool) -> SyncReport:
-        started = self.clock.now()
-        calls_before = self.exact.calls
-        run_record: RunRecord | None = (
-            None if dry_run else self.store.start_run(self.name, now=started)
-        )
-        state = _Run(DivisionSession(self.exact), dry_run=dry_run, now=started)
-        status = RunStatus.SUCCEEDED
-        notes = ""
-        error: ExactBridgeError | None = None
-        try:
-            batch = self._read(only_retry)
-            self._record_source_errors(state, batch.errors)
-            self._process(state, batch)
-            if not dry_run and not only_retry:
-                self.store.set_cursor(self.name, _CURSOR, batch.cursor, now=self.clock.now())
-        except _Stop as stop:
-            status, error, notes = stop.status, stop.error, stop.note
-            log.warning("pipeline %s stopped: %s", self.name, notes)
-        except SourceError as exc:
-            # The source itself could not be read: nothing to book this time.
-            status, error, notes = RunStatus.FAILED, exc, f"reading the source failed: {exc}"
-            log.error("pipeline %s: %s", self.name, notes)
-        if status is RunStatus.SUCCEEDED and any(r.action is Action.FAILED for r in state.results):
-            status = RunStatus.PARTIAL
-        return self._finish(state, run_record, status, notes, error, calls_before, started)
+    def _new_state(self, dry_run: bool, now: dt.datetime) -> _Run:
+        return _Run(DivisionSession(self.exact), dry_run=dry_run, now=now)
 
-    def _finish(
-        self,
-        state: _Run,
-        run_record: RunRecord | None,
-        status: RunStatus,
-        notes: str,
-        error: ExactBridgeError | None,
-        calls_before: int,
-        started: dt.datetime,
-    ) -> SyncReport:
-        results = tuple(state.results)
-        finished = self.clock.now()
-        calls = self.exact.calls - calls_before
-
-        def count(action: Action) -> int:
-            return sum(1 for r in results if r.action is action)
-
-        run_id = None
-        if run_record is not None:
-            done = self.store.finish_run(
-                run_record,
-                status=status,
-                now=finished,
-                booked=count(Action.BOOKED),
-                updated=count(Action.UPDATED),
-                reversed=count(Action.REVERSED),
-                skipped=count(Action.SKIPPED),
-                failed=count(Action.FAILED),
-                exact_calls=calls,
-                notes=notes,
-            )
-            run_id = done.run_id
-        report = SyncReport(
-            pipeline=self.name,
-            status=status,
-            started_at=started,
-            finished_at=finished,
-            results=results,
-            dry_run=state.dry_run,
-            unchanged=state.unchanged,
-            accounts_created=state.accounts_created,
-            accounts_updated=state.accounts_updated,
-            exact_calls=calls,
-            notes=notes,
-            run_id=run_id,
-            error=error,
-        )
-        log.info(
-            "pipeline %s: %s, %s, %d Exact calls",
-            self.name,
-            status.value,
-            report.counts(),
-            calls,
-        )
-        if not report.ok and self.on_failure is not None:
-            try:
-                self.on_failure(report)
-            except Exception:
-                log.exception("pipeline %s: the on_failure hook raised", self.name)
-        return report
+    def _work(self, state: _Run, only_retry: bool) -> None:
+        batch = self._read(only_retry)
+        self._record_source_errors(state, batch.errors)
+        self._process(state, batch)
+        if not state.dry_run and not only_retry:
+            self.store.set_cursor(self.name, _CURSOR, batch.cursor, now=self.clock.now())
 
     def _read(self, only_retry: bool) -> SourceBatch:
         source = self.source
@@ -377,7 +264,7 @@ class InvoicePipeline:
             if invoice.party is not None and invoice.party.source_id
         ]
         state.account_records = self.store.get_many(account_keys)
-        cutoff = self._cutoff(state)
+        cutoff = self._cutoff(self.settings, state)
         if self.config.summary.mode is not BookingMode.PER_INVOICE:
             self._process_summary(state, invoices, records, cutoff)
             return
@@ -386,19 +273,6 @@ class InvoicePipeline:
             self._one(state, invoice, key, records.get(key), cutoff)
             if self.progress is not None:
                 self.progress(done, total)
-
-    def _cutoff(self, state: _Run) -> dt.date | None:
-        """The first day to book: the later of ``sync_from`` and, without backfill, day one."""
-        cutoff = self.settings.sync_from
-        if not self.settings.backfill:
-            first = self.store.get_cursor(self.name, _FIRST_RUN)
-            if first is None:
-                first = state.now.date().isoformat()
-                if not state.dry_run:
-                    self.store.set_cursor(self.name, _FIRST_RUN, first, now=state.now)
-            first_day = dt.date.fromisoformat(first)
-            cutoff = first_day if cutoff is None else max(cutoff, first_day)
-        return cutoff
 
     def _one(
         self,
@@ -410,28 +284,17 @@ class InvoicePipeline:
     ) -> None:
         try:
             self._decide(state, invoice, key, record, cutoff)
-        except _Stop:
+        except Stop:
             raise
-        except DailyRateLimitError as exc:
-            raise _Stop(
-                RunStatus.STOPPED,
-                exc,
-                f"Exact's daily limit is used up (resets at {exc.reset_at}); "
-                "the next run resumes where this one stopped",
-            ) from exc
-        except (AuthError, AuthenticationError, PermissionDeniedError) as exc:
-            raise _Stop(RunStatus.FAILED, exc, f"Exact refused access: {exc}") from exc
-        except OutcomeUnknownError as exc:
-            # The write may have been committed: the record stays PENDING and the next
-            # run looks the entry up by its natural key before writing again.
-            state.add(self._failed(invoice, f"outcome unknown, resolved next run: {exc}"))
-        except (ServiceUnavailableError, TransportError) as exc:
-            raise _Stop(
-                RunStatus.STOPPED, exc, f"Exact Online is unreachable or unavailable: {exc}"
-            ) from exc
-        except RateLimitError as exc:
-            raise _Stop(RunStatus.STOPPED, exc, f"rate limited by Exact: {exc}") from exc
         except ExactBridgeError as exc:
+            stop = stop_for(exc)
+            if stop is not None:
+                raise stop from exc
+            if isinstance(exc, OutcomeUnknownError):
+                # The write may have been committed: the record stays PENDING and the
+                # next run looks the entry up by its natural key before writing again.
+                state.add(self._failed(invoice, f"outcome unknown, resolved next run: {exc}"))
+                return
             state.add(self._failed(invoice, str(exc)))
             log.warning("pipeline %s: invoice %s failed: %s", self.name, _label(invoice), exc)
             if not state.dry_run:
@@ -1222,9 +1085,10 @@ class InvoicePipeline:
                         state, invoice, key, record, f"dated before {cutoff} (sync-from/backfill)"
                     )
                     continue
-            except _Stop:
-                raise
             except ExactBridgeError as exc:
+                stop = stop_for(exc)
+                if stop is not None:
+                    raise stop from exc
                 state.add(self._failed(invoice, str(exc)))
                 continue
             todo.append(invoice)
@@ -1245,22 +1109,16 @@ class InvoicePipeline:
             members = [by_id[source_id] for source_id in draft.source_ids if source_id in by_id]
             try:
                 self._book_summary(state, draft, members)
-            except _Stop:
-                raise
-            except DailyRateLimitError as exc:
-                raise _Stop(
-                    RunStatus.STOPPED,
-                    exc,
-                    f"Exact's daily limit is used up (resets at {exc.reset_at})",
-                ) from exc
-            except OutcomeUnknownError as exc:
-                for invoice in members:
-                    state.add(self._failed(invoice, f"outcome unknown, resolved next run: {exc}"))
-            except (ServiceUnavailableError, TransportError) as exc:
-                raise _Stop(RunStatus.STOPPED, exc, f"Exact Online is unavailable: {exc}") from exc
             except ExactBridgeError as exc:
+                stop = stop_for(exc)
+                if stop is not None:
+                    raise stop from exc
                 for invoice in members:
-                    self._one_failure(state, invoice, str(exc))
+                    if isinstance(exc, OutcomeUnknownError):
+                        reason = f"outcome unknown, resolved next run: {exc}"
+                        state.add(self._failed(invoice, reason))
+                    else:
+                        self._one_failure(state, invoice, str(exc))
 
     def _one_failure(self, state: _Run, invoice: Invoice, reason: str) -> None:
         state.add(self._failed(invoice, reason))
@@ -1358,6 +1216,4 @@ def _versioned(your_ref: str, version: int) -> str:
 
 
 def _account_hash(draft: AccountDraft) -> str:
-    data = attrs.asdict(draft)
-    text = json.dumps(data, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+    return fingerprint(attrs.asdict(draft))

@@ -76,7 +76,7 @@ from exactbridge.sources.clubassistent import (
     mandates_from_direct_debits,
 )
 from exactbridge.sync._exact_ops import DivisionSession
-from exactbridge.sync.payouts import _fingerprint, _Pipeline, _RunState
+from exactbridge.sync._pipeline import PipelineBase, RunState, fingerprint
 from exactbridge.sync.report import Action, RecordResult, SyncReport
 from exactbridge.sync.state import BookingKey, BookingRecord, BookingStatus, StateStore
 
@@ -252,7 +252,7 @@ class ClubassistentMandates:
 
 def mandate_hash(mandate: Mandate) -> str:
     """A fingerprint of what a mandate books, kept in the store to notice changes."""
-    return _fingerprint(attrs.asdict(mandate))
+    return fingerprint(attrs.asdict(mandate))
 
 
 def _iban(text: str) -> str:
@@ -344,7 +344,7 @@ class _Lookup:
 
 
 @attrs.define
-class _MandateState(_RunState):
+class _MandateState(RunState):
     """One mandate run: the shared state plus the lookups and remembered customers."""
 
     lookup: _Lookup | None = None
@@ -352,7 +352,7 @@ class _MandateState(_RunState):
     unknown_banks: set[tuple[str, str]] = attrs.field(factory=set)
 
 
-class MandatePipeline(_Pipeline[_MandateState]):
+class MandatePipeline(PipelineBase[_MandateState]):
     """Bring a club's direct-debit mandates into one Exact division, each exactly once.
 
     ``config`` supplies the debtor policy that turns a member number into the
