@@ -288,6 +288,10 @@ class MappingError(ExactBridgeError):
 
     Always names the source record (``source`` system and ``record_id``), the
     ``field`` that failed, the ``policy`` that decided and the offending ``value``.
+    ``fix`` says what makes the record book: the setting to change with the value
+    to use (as a key under ``[booking]`` of ``exactbridge.toml``, which is also the
+    attribute path on :class:`~exactbridge.mapping.BookingConfig`), or what to
+    correct in the source when no setting can help.
     """
 
     def __init__(
@@ -299,15 +303,18 @@ class MappingError(ExactBridgeError):
         policy: str,
         value: Any = None,
         source: str | None = None,
+        fix: str | None = None,
     ):
         self.record_id = record_id
         self.field = field
         self.policy = policy
         self.value = value
         self.source = source
+        self.fix = fix
         who = f"{source}:{record_id}" if source else record_id
+        hint = f"; to fix: {fix}" if fix else ""
         super().__init__(
-            f"record {who}, field {field!r}, policy {policy}: {message} (value: {value!r})"
+            f"record {who}, field {field!r}, policy {policy}: {message} (value: {value!r}){hint}"
         )
 
 

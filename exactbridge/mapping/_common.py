@@ -68,11 +68,56 @@ def record_identity(record: object) -> tuple[str, str | None]:
     )
 
 
-def fail(record: object, field: str, policy: str, value: Any, message: str) -> NoReturn:
-    """Raise a :class:`MappingError` for ``record``."""
+#: The ``[booking]`` table (and :class:`BookingConfig` attribute) of each policy.
+_SETTING_TABLES = {
+    "BookingConfig": "",
+    "DebtorPolicy": "debtor.",
+    "PeriodPolicy": "period.",
+    "CreditNotePolicy": "credit_notes.",
+    "VatMapping": "vat.",
+    "LedgerMapping": "ledger.",
+    "NumberingPolicy": "numbering.",
+    "SummaryPolicy": "summary.",
+    "PaymentMatchingPolicy": "payments.",
+}
+
+
+def setting(policy: str) -> str:
+    """The ``[booking]`` key of a policy name: ``"DebtorPolicy.create_missing"`` ->
+    ``"debtor.create_missing"`` (also the attribute path on ``BookingConfig``)."""
+    head, _, attribute = policy.partition(".")
+    table = _SETTING_TABLES.get(head)
+    if table is None:
+        return policy
+    return (table + attribute) if attribute else table.rstrip(".") or "[booking]"
+
+
+def fail(
+    record: object,
+    field: str,
+    policy: str,
+    value: Any,
+    message: str,
+    *,
+    fix: str | None = None,
+) -> NoReturn:
+    """Raise a :class:`MappingError` for ``record``.
+
+    ``fix`` tells the user what makes the record book (the setting and the value to
+    use). Without one, the record's own data is what is wrong, and the message says
+    to correct ``field`` in the source.
+    """
     record_id, source = record_identity(record)
+    if fix is None:
+        fix = f"correct {field} of this record in {source or 'the source'}"
     raise MappingError(
-        message, record_id=record_id, field=field, policy=policy, value=value, source=source
+        message,
+        record_id=record_id,
+        field=field,
+        policy=policy,
+        value=value,
+        source=source,
+        fix=fix,
     )
 
 
@@ -100,6 +145,8 @@ def total(function: _F) -> _F:
                 policy=exc.key or "BookingConfig",
                 value=None,
                 source=source,
+                fix=f"change {exc.key or 'the booking configuration'}"
+                + (f" to {exc.expected}" if getattr(exc, "expected", None) else ""),
             ) from exc
         except Exception as exc:
             record = args[0] if args else None
@@ -111,6 +158,8 @@ def total(function: _F) -> _F:
                 policy=function.__name__,
                 value=None,
                 source=source,
+                fix=f"correct this record in {source or 'the source'}; "
+                "if it looks right, report it as an exactbridge bug",
             ) from exc
 
     return cast("_F", wrapper)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from exactbridge.codes import ACCOUNT_CODE_LENGTH, pad_account_code, pad_country_code
 from exactbridge.errors import ConfigurationError
-from exactbridge.mapping._common import fail, total
+from exactbridge.mapping._common import fail, setting, total
 from exactbridge.mapping._drafts import AccountDraft, DebtorAction, DebtorDecision
 from exactbridge.mapping._policies import CodeSource, DebtorPolicy
 from exactbridge.mapping._reference import KnownAccount, ReferenceData
@@ -62,7 +62,14 @@ def _check_customer(
     invoice: Invoice, account: KnownAccount, policy: DebtorPolicy, field: str, value: object
 ) -> None:
     if account.blocked:
-        fail(invoice, field, _POLICY, value, f"Exact account {account.id} is blocked")
+        fail(
+            invoice,
+            field,
+            _POLICY,
+            value,
+            f"Exact account {account.id} is blocked",
+            fix="unblock the account in Exact, or link the customer to another account",
+        )
     if policy.refuse_supplier_codes and account.is_supplier and not account.is_customer:
         fail(
             invoice,
@@ -70,6 +77,8 @@ def _check_customer(
             f"{_POLICY}.refuse_supplier_codes",
             value,
             f"code {account.code!r} belongs to a supplier, not a customer",
+            fix="set debtor.refuse_supplier_codes = false to book on the account anyway, "
+            "or give the customer a number that is not a supplier's",
         )
 
 
@@ -84,7 +93,9 @@ def _single(
             field,
             _POLICY,
             value,
-            f"{len(accounts)} Exact accounts share this value; link the party to one of them",
+            f"{len(accounts)} Exact accounts share this value",
+            fix=f"set debtor.match_by_{field.removeprefix('party.')} = false, or merge the "
+            "duplicate accounts in Exact, or link the customer to one (exact_account_id)",
         )
     return accounts[0]
 
@@ -135,7 +146,15 @@ def guest_debtor(
     """The known account a fixed debtor code (guest, collective, standard) points to."""
     account = reference.account_by_code(code)
     if account is None:
-        fail(invoice, field, policy, code, f"debtor {code!r} is not an account of the division")
+        fail(
+            invoice,
+            field,
+            policy,
+            code,
+            f"debtor {code!r} is not an account of the division",
+            fix=f"create customer {code!r} in the Exact division, or set {setting(policy)} "
+            "to the code of an existing customer",
+        )
     return account
 
 
@@ -150,6 +169,7 @@ def _resolve(invoice: Invoice, reference: ReferenceData, policy: DebtorPolicy) -
                 f"{_POLICY}.guest_debtor_code",
                 None,
                 "the invoice has no customer and no debtor number for guest orders is set",
+                fix='set debtor.guest_debtor_code = "<code of an Exact customer for guests>"',
             )
         account = guest_debtor(
             invoice, reference, guest_code, "party", f"{_POLICY}.guest_debtor_code"
@@ -177,6 +197,8 @@ def _resolve(invoice: Invoice, reference: ReferenceData, policy: DebtorPolicy) -
                 f"{_POLICY}.code_sources",
                 code,
                 f"a debtor code has at most {ACCOUNT_CODE_LENGTH} characters",
+                fix=f"shorten {field} in the source (with debtor.prefix: a shorter prefix), "
+                "or choose another field in debtor.code_sources",
             )
         if not code.isprintable() or any(ch.isspace() for ch in code):
             fail(
@@ -185,6 +207,8 @@ def _resolve(invoice: Invoice, reference: ReferenceData, policy: DebtorPolicy) -
                 f"{_POLICY}.code_sources",
                 code,
                 "a debtor code cannot contain spaces or control characters",
+                fix=f"correct {field} in the source, or choose another field in "
+                "debtor.code_sources",
             )
 
     matched: KnownAccount | None = None
@@ -240,6 +264,7 @@ def _resolve(invoice: Invoice, reference: ReferenceData, policy: DebtorPolicy) -
             f"{_POLICY}.create_missing",
             code,
             "no existing Exact account matches the customer and creating accounts is switched off",
+            fix="set debtor.create_missing = true, or create the customer in Exact first",
         )
     padded = pad_account_code(code) if code is not None else None
     draft = account_draft(invoice, party, padded, None)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from exactbridge.mapping._common import fail, total
+from exactbridge.mapping._common import fail, setting, total
 from exactbridge.mapping._policies import LedgerMapping, LedgerSource, LedgerTarget, category_key
 from exactbridge.mapping._reference import (
     SALES_LINE_FORBIDDEN_GL_TYPES,
@@ -79,6 +79,8 @@ def resolve_ledger(
             f"{_POLICY}.default_account",
             None,
             "no GL account is mapped to this line and no default revenue account is set",
+            fix='set ledger.default_account = "<revenue GL code, e.g. 8000>", or map this '
+            "line's product, category or edition in the ledger tables",
         )
     if cost_center is None:
         cost_center = mapping.default_cost_center
@@ -97,9 +99,19 @@ def resolve_ledger(
             gl_policy,
             gl_account,
             f"GL account {gl_account!r} does not exist in the division",
+            fix=f"create GL account {gl_account!r} in Exact, or set {setting(gl_policy)} "
+            "to an existing revenue account",
         )
     if account.blocked:
-        fail(invoice, gl_field, gl_policy, gl_account, f"GL account {gl_account!r} is blocked")
+        fail(
+            invoice,
+            gl_field,
+            gl_policy,
+            gl_account,
+            f"GL account {gl_account!r} is blocked",
+            fix=f"unblock GL account {gl_account!r} in Exact, or set {setting(gl_policy)} "
+            "to another revenue account",
+        )
     if account.type in SALES_LINE_FORBIDDEN_GL_TYPES:
         fail(
             invoice,
@@ -108,6 +120,7 @@ def resolve_ledger(
             gl_account,
             f"GL account {gl_account!r} has type {account.type}, "
             "which Exact refuses on a sales line",
+            fix=f"set {setting(gl_policy)} to a revenue (profit and loss) account",
         )
     if account.use_cost_center is CostUsage.NOT_ALLOWED:
         cost_center = None
@@ -118,6 +131,8 @@ def resolve_ledger(
             f"{_POLICY}.send_cost_center" if not mapping.send_cost_center else _POLICY,
             gl_account,
             f"GL account {gl_account!r} requires a cost center and none applies to this line",
+            fix="set ledger.send_cost_center = true and ledger.default_cost_center = "
+            '"<cost center code>" (or map one per product, category or edition)',
         )
     if account.use_cost_unit is CostUsage.NOT_ALLOWED:
         cost_unit = None
@@ -128,6 +143,8 @@ def resolve_ledger(
             f"{_POLICY}.send_cost_unit" if not mapping.send_cost_unit else _POLICY,
             gl_account,
             f"GL account {gl_account!r} requires a cost unit and none applies to this line",
+            fix="set ledger.send_cost_unit = true and ledger.default_cost_unit = "
+            '"<cost unit code>" (or map one per product, category or edition)',
         )
     return gl_account, cost_center, cost_unit
 

@@ -35,6 +35,8 @@ def compose_entry_number(invoice: Invoice, policy: NumberingPolicy) -> int | Non
                     f"{_POLICY}.non_numeric",
                     invoice.number,
                     "the number holds no digits",
+                    fix='set numbering.non_numeric = "let_exact_number" '
+                    "(Exact numbers the entry; the source number goes to YourRef)",
                 )
         else:
             fail(
@@ -43,6 +45,8 @@ def compose_entry_number(invoice: Invoice, policy: NumberingPolicy) -> int | Non
                 f"{_POLICY}.non_numeric",
                 invoice.number,
                 "an Exact entry number must be a number",
+                fix='set numbering.non_numeric = "let_exact_number" (the default: Exact '
+                'numbers the entry, the source number goes to YourRef) or "digits_only"',
             )
     tenant = invoice.tenant
     tenant_text = ""
@@ -54,6 +58,7 @@ def compose_entry_number(invoice: Invoice, policy: NumberingPolicy) -> int | Non
                 f"{_POLICY}.template",
                 tenant,
                 "the club id must be a number to prefix it",
+                fix='remove {tenant} from numbering.template, e.g. "{prefix}{number}"',
             )
         tenant_text = tenant.strip()
     year = invoice.invoice_date.year
@@ -74,6 +79,7 @@ def compose_entry_number(invoice: Invoice, policy: NumberingPolicy) -> int | Non
             f"{_POLICY}.template",
             composed,
             "the composed entry number is not a number",
+            fix='set numbering.template to digits and fields only, e.g. "{prefix}{number}"',
         )
     value = int(composed)
     if not 1 <= value <= INT32_MAX:
@@ -82,8 +88,9 @@ def compose_entry_number(invoice: Invoice, policy: NumberingPolicy) -> int | Non
             "number",
             f"{_POLICY}.template",
             composed,
-            f"the entry number must lie between 1 and {INT32_MAX} (Exact's Int32); "
-            "use a shorter prefix or let Exact number the entries",
+            f"the entry number must lie between 1 and {INT32_MAX} (Exact's Int32)",
+            fix="shorten numbering.prefix or numbering.number_width, or set "
+            "numbering.enabled = false to let Exact number the entries",
         )
     return value
 

@@ -74,7 +74,14 @@ def _cents(record: object, field: str, value: object) -> Decimal:
 
 def _gl(payout: Payout, reference: ReferenceData, key: str, code: str | None, why: str) -> str:
     if code is None:
-        fail(payout, key, f"{_POLICY}.{key.split('.')[-1]}", None, f"no GL account is set {why}")
+        fail(
+            payout,
+            key,
+            f"{_POLICY}.{key.split('.')[-1]}",
+            None,
+            f"no GL account is set {why}",
+            fix=f'set {key} = "<GL account code>"',
+        )
     account = reference.gl_account(code)
     if account is None or account.blocked:
         fail(
@@ -83,6 +90,7 @@ def _gl(payout: Payout, reference: ReferenceData, key: str, code: str | None, wh
             f"{_POLICY}.{key.split('.')[-1]}",
             code,
             f"GL account {code!r} does not exist in the division or is blocked",
+            fix=f"set {key} to an existing, unblocked GL account of the division",
         )
     return code
 
@@ -202,6 +210,7 @@ def _match_payout(
             f"{_POLICY}.bank_journal",
             None,
             "no bank journal is set",
+            fix='set payments.bank_journal = "<code of the Pay. bank journal>"',
         )
     journal = reference.journal(journal_code)
     if journal is None or journal.type not in _BANK_JOURNAL_TYPES:
@@ -212,6 +221,7 @@ def _match_payout(
             journal_code,
             f"journal {journal_code!r} is not a bank, cash or payment service journal "
             "of the division",
+            fix="set payments.bank_journal to the code of a bank journal of the division",
         )
     debtors = _gl(
         payout, reference, "payments.debtors_account", policy.debtors_account, "for debtors"
@@ -302,6 +312,8 @@ def _match_payout(
                         f"{_POLICY}.standard_debtor_code",
                         code,
                         f"standard debtor {code!r} is not an account of the division",
+                        fix=f"create customer {code!r} in Exact, or set "
+                        'payments.unmatched = "unassigned_account"',
                     )
             line = BankEntryLineDraft(
                 kind=BankLineKind.UNMATCHED,

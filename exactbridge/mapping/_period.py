@@ -64,6 +64,8 @@ def choose_period(
                 f"{_POLICY}.when_unavailable",
                 day,
                 f"{state} for {day.isoformat()} in journal {journal!r}",
+                fix='set period.when_unavailable = "next_open" to book in the next open '
+                "period, or open or create the period in Exact",
             )
         period = reference.next_open_period(day, journal)
         if period is None:
@@ -73,6 +75,7 @@ def choose_period(
                 f"{_POLICY}.when_unavailable",
                 day,
                 f"{state} for {day.isoformat()} and no open period follows in journal {journal!r}",
+                fix=f"create or open a financial period after {day.isoformat()} in Exact",
             )
         moved = True
     entry_date = preferred_entry_date
@@ -118,6 +121,7 @@ def _select(
         f"{_POLICY}.date_sources",
         [source.value for source in policy.date_sources],
         "none of the configured date sources gives a date",
+        fix='add "invoice_date" at the end of period.date_sources',
     )
 
 

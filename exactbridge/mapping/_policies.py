@@ -599,7 +599,7 @@ class NumberingPolicy:
     prefix: str = ""
     number_width: int = 0
     non_numeric: NonNumericNumber = attrs.field(
-        default=NonNumericNumber.ERROR, converter=_to_non_numeric
+        default=NonNumericNumber.LET_EXACT_NUMBER, converter=_to_non_numeric
     )
     description_template: str = "{number} {party_name}"
 

@@ -13,6 +13,7 @@ from exactbridge.mapping._common import (
     check_date,
     check_text,
     fail,
+    setting,
     text_or_none,
     total,
 )
@@ -193,6 +194,8 @@ def map_lines(
                     "VatMapping.total_tolerance",
                     expected,
                     f"the lines add up to {sum_gross} including VAT",
+                    fix="raise vat.total_tolerance (e.g. 0.05) if the source rounds per invoice,"
+                    " or set vat.check_totals = false",
                 )
         if invoice.total_excl_vat is not None:
             expected = check_amount(
@@ -205,6 +208,8 @@ def map_lines(
                     "VatMapping.total_tolerance",
                     expected,
                     f"the lines add up to {sum_net} excluding VAT under the per-line rounding rule",
+                    fix="raise vat.total_tolerance (e.g. 0.05) if the source rounds per invoice,"
+                    " or set vat.check_totals = false",
                 )
     return tuple(drafts)
 
@@ -243,6 +248,7 @@ def entry_kind(
             policy,
             journal,
             f"journal {journal!r} does not exist in the division",
+            fix=f"set {setting(policy)} to the code of a sales journal of the division",
         )
     if found.type not in _SALES_JOURNAL_TYPES:
         fail(
@@ -251,6 +257,7 @@ def entry_kind(
             policy,
             journal,
             f"journal {journal!r} has type {found.type}, not a sales journal",
+            fix=f"set {setting(policy)} to the code of a sales journal (type 20)",
         )
     return journal, entry_type
 

@@ -76,6 +76,7 @@ def _summarize(
             f"{_POLICY}.mode",
             mode.value,
             "summary booking needs per_day or per_period",
+            fix='set summary.mode = "per_day" or "per_period"',
         )
     code = summary.collective_debtor_code
     if code is None:
@@ -85,6 +86,7 @@ def _summarize(
             f"{_POLICY}.collective_debtor_code",
             None,
             "no collective debtor is set",
+            fix='set summary.collective_debtor_code = "<code of the collective debtor>"',
         )
     account = reference.account_by_code(code)
     if account is None:
@@ -94,6 +96,8 @@ def _summarize(
             f"{_POLICY}.collective_debtor_code",
             code,
             f"collective debtor {code!r} is not an account of the division",
+            fix=f"create customer {code!r} in Exact, or set summary.collective_debtor_code "
+            "to an existing customer's code",
         )
     debtor = DebtorDecision(
         DebtorAction.EXISTING,

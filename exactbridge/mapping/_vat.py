@@ -108,6 +108,8 @@ def vat_code_for_line(
             f"{_POLICY}.codes",
             category if category is not None else rate,
             "no Exact VAT code is mapped to this VAT category or rate",
+            fix=f'add {category if category is not None else rate!s} = "<Exact VAT code>" to '
+            'vat.codes, or set vat.default_code = "<Exact VAT code>"',
         )
     vat_code = reference.vat_code(code)
     if vat_code is None:
@@ -117,6 +119,8 @@ def vat_code_for_line(
             f"{_POLICY}.codes",
             code,
             f"VAT code {code!r} does not exist in the division",
+            fix=f"map the category or rate to a VAT code of the division in vat.codes "
+            f"(not {code!r}), or create VAT code {code!r} in Exact",
         )
     if not vat_code.sales_allowed:
         fail(
@@ -125,6 +129,7 @@ def vat_code_for_line(
             f"{_POLICY}.codes",
             code,
             f"VAT code {code!r} is blocked or for purchases only",
+            fix="map the category or rate to a sales VAT code in vat.codes",
         )
     if mapping.check_rate and rate is not None and rate_key(rate) != rate_key(vat_code.percentage):
         fail(
@@ -133,6 +138,8 @@ def vat_code_for_line(
             f"{_POLICY}.check_rate",
             rate,
             f"the line's VAT rate differs from VAT code {code!r} ({vat_code.percentage})",
+            fix="map this rate to the VAT code with the same percentage in vat.codes, or set "
+            "vat.check_rate = false to book with the code's own rate",
         )
     return vat_code
 

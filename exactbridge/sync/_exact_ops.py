@@ -238,6 +238,9 @@ class DivisionSession:
                         field=f"lines[{index}].cost_center",
                         policy="LedgerMapping.cost_center",
                         value=line.cost_center,
+                        fix=f"create cost center {line.cost_center!r} in Exact, or map the "
+                        "line to an existing one in the ledger tables "
+                        "(or ledger.send_cost_center = false)",
                     )
             if line.cost_unit is not None:
                 if self._cost_units is None:
@@ -251,6 +254,9 @@ class DivisionSession:
                         field=f"lines[{index}].cost_unit",
                         policy="LedgerMapping.cost_unit",
                         value=line.cost_unit,
+                        fix=f"create cost unit {line.cost_unit!r} in Exact, or map the "
+                        "line to an existing one in the ledger tables "
+                        "(or ledger.send_cost_unit = false)",
                     )
 
     # -- drafts to write models --------------------------------------------------------
@@ -267,6 +273,8 @@ class DivisionSession:
                 field=field,
                 policy="LedgerMapping",
                 value=code,
+                fix=f"create GL account {code!r} in Exact, or map to an existing account "
+                "in the ledger or payments settings",
             ) from None
 
     def sales_lines(
@@ -368,6 +376,8 @@ class DivisionSession:
                         field=f"lines[{index}].account_code",
                         policy="PaymentMatchingPolicy",
                         value=line.account_code,
+                        fix=f"create customer {line.account_code.strip()!r} in Exact, or set "
+                        'payments.unmatched = "unassigned_account"',
                     )
                 account = uuid.UUID(known.id)
             lines.append(

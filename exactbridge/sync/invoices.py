@@ -469,6 +469,7 @@ class InvoicePipeline(PipelineBase[_Run]):
                 field="party",
                 policy="DebtorPolicy",
                 source=invoice.source,
+                fix="this is an exactbridge bug (resolve_debtor gave no account); report it",
             )
         customer = uuid.UUID(decision.account_id)
         if decision.action is DebtorAction.UPDATE and decision.account is not None:
@@ -489,6 +490,8 @@ class InvoicePipeline(PipelineBase[_Run]):
                 field="party",
                 policy="DebtorPolicy.create_missing",
                 source=invoice.source,
+                fix="give the invoice its customer in the source, or set "
+                'debtor.guest_debtor_code = "<code of an Exact customer for guests>"',
             )
         code = strip_code(decision.code) if decision.code else None
         earlier = session.created_account(code=code) if code else None
@@ -939,6 +942,7 @@ class InvoicePipeline(PipelineBase[_Run]):
                 policy="PeriodPolicy",
                 value=str(today),
                 source=invoice.source,
+                fix=f"open or create a financial period from {today} on in Exact",
             )
         entry_date = max(today, period.start)
         customer_text = record.extra.get("customer")
@@ -1139,6 +1143,8 @@ class InvoicePipeline(PipelineBase[_Run]):
                 field="summary.collective_debtor_code",
                 policy="SummaryPolicy",
                 value=draft.debtor.code,
+                fix=f"create customer {draft.debtor.code!r} in Exact, or set "
+                "summary.collective_debtor_code to an existing customer's code",
             )
         share = {invoice.source_id: invoice for invoice in members}
         if state.dry_run:

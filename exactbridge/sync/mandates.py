@@ -561,6 +561,7 @@ class MandatePipeline(PipelineBase[_MandateState]):
                 field="party_source_id",
                 policy="ClubassistentMandates.invoice_files",
                 source=mandate.source,
+                fix="pass the invoice CSV exports as invoice_files (or member_by_invoice)",
             )
         session = state.session
         record = state.account_records.get(self._key(member, "account"))
@@ -580,6 +581,7 @@ class MandatePipeline(PipelineBase[_MandateState]):
                 policy="DebtorPolicy.code_sources",
                 value=member,
                 source=mandate.source,
+                fix='include "internal_number" in debtor.code_sources',
             )
         code = strip_code(candidate[0])
         account = session.reference().account_by_code(code)
@@ -593,6 +595,7 @@ class MandatePipeline(PipelineBase[_MandateState]):
                 policy="DebtorPolicy",
                 value=code,
                 source=mandate.source,
+                fix="run the invoice pipeline first (it creates the customer)",
             )
         if account.blocked:
             raise MappingError(
@@ -602,6 +605,7 @@ class MandatePipeline(PipelineBase[_MandateState]):
                 policy="DebtorPolicy",
                 value=code,
                 source=mandate.source,
+                fix=f"unblock customer {code} in Exact",
             )
         return account
 
@@ -685,6 +689,8 @@ class MandatePipeline(PipelineBase[_MandateState]):
                     policy="DirectDebitMandates.Reference",
                     value=reference,
                     source=mandate.source,
+                    fix=f"correct mandate {reference} in Exact (it belongs to another "
+                    "customer) or in the source",
                 )
             state.unchanged += 1
             if not state.dry_run:

@@ -81,10 +81,18 @@ def test_non_numeric_source_numbers(mode, expected):
     assert entry_number(invoice(number="INV-2024-0042"), policy) == expected
 
 
-def test_non_numeric_source_number_is_refused_by_default():
+def test_non_numeric_source_number_is_left_to_exact_by_default():
+    assert NumberingPolicy().non_numeric is NonNumericNumber.LET_EXACT_NUMBER
+    assert entry_number(invoice(number="INV-1"), NumberingPolicy()) is None
+
+
+def test_refused_non_numeric_number_names_the_setting_that_fixes_it():
     with pytest.raises(MappingError) as caught:
-        entry_number(invoice(number="INV-1"), NumberingPolicy())
+        entry_number(invoice(number="INV-1"), NumberingPolicy(non_numeric="error"))
     assert caught.value.policy == "NumberingPolicy.non_numeric"
+    assert caught.value.fix is not None
+    assert 'numbering.non_numeric = "let_exact_number"' in caught.value.fix
+    assert 'to fix: set numbering.non_numeric = "let_exact_number"' in str(caught.value)
 
 
 def test_numbering_can_be_left_to_exact():
