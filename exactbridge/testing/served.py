@@ -261,8 +261,6 @@ def write_clubassistent_files(
     target.mkdir(parents=True, exist_ok=True)
     pain = target / "incasso.xml"
     csv = target / "facturen.csv"
-    write_pain008(
-        pain, sample_direct_debits(debits, seed=seed), collection_date=collection_date
-    )
+    write_pain008(pain, sample_direct_debits(debits, seed=seed), collection_date=collection_date)
     write_invoice_csv(csv, sample_invoices(invoices, seed=seed))
     return [pain, csv]
