@@ -14,6 +14,7 @@ PUBLIC_MODULES = [
     "exactbridge",
     "exactbridge.clock",
     "exactbridge.codes",
+    "exactbridge.config",
     "exactbridge.errors",
     "exactbridge.records",
     "exactbridge.exact",

@@ -19,6 +19,7 @@ See ``docs/testing-exact.md`` for everything it reproduces.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -179,6 +180,40 @@ class FakeExactOnline:
                 self.domain.add_division(code, **options)
                 return
             seed_division(self.domain, code, template=template, **options)
+
+    def add_customer(
+        self,
+        division: int,
+        name: str,
+        *,
+        code: str | int | None = None,
+        email: str | None = None,
+        vat_number: str | None = None,
+        blocked: bool = False,
+        **fields: Any,
+    ) -> uuid.UUID:
+        """Create a customer account in ``division`` as a POST to ``crm/Accounts`` would.
+
+        ``code`` is the debtor number as you would type it (``42`` or ``"CV00042"``);
+        Exact stores it by its own rule (numeric codes right-aligned to 18 characters),
+        and so does the fake. ``fields`` are further ``Account`` properties by their
+        Exact names (``City="Utrecht"``, ``Country="NL"``). Returns the account's ID.
+        The row goes through the same validation as an API call: bad data raises
+        :class:`~exactbridge.testing.FakeODataError` with the message Exact would give.
+        """
+        row: dict[str, Any] = {"Name": name, "Status": "C", "IsSales": True, **fields}
+        if code is not None:
+            row["Code"] = str(code)
+        if email is not None:
+            row["Email"] = email
+        if vat_number is not None:
+            row["VATNumber"] = vat_number
+        if blocked:
+            row["Blocked"] = True
+        with self._backend.lock:
+            created = self.domain.create(division, self.domain.entity_set("crm/Accounts"), row)
+        account_id: uuid.UUID = created["ID"]
+        return account_id
 
     def reset(self) -> None:
         """Back to a blank fake: no divisions or rows, tokens, counters, faults or calls.
