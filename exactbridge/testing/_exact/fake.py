@@ -210,8 +210,10 @@ class FakeExactOnline:
             row["VATNumber"] = vat_number
         if blocked:
             row["Blocked"] = True
+        accounts = self.domain.entity_set("crm/Accounts")
+        assert accounts is not None  # part of the fake's model
         with self._backend.lock:
-            created = self.domain.create(division, self.domain.entity_set("crm/Accounts"), row)
+            created = self.domain.create(division, accounts, row)
         account_id: uuid.UUID = created["ID"]
         return account_id
 
