@@ -41,6 +41,7 @@ import attrs
 import httpx
 from oauthlib.oauth2 import WebApplicationClient
 
+from exactbridge import _logsafety
 from exactbridge.clock import Clock, SystemClock
 from exactbridge.errors import (
     AuthorizationRequiredError,
@@ -552,6 +553,7 @@ class ExactAuth(httpx.Auth):
         base_url: str,
         clock: Clock | None = None,
     ) -> None:
+        _logsafety.install()
         if not isinstance(credentials, Credentials):
             raise ConfigurationError(
                 f"got {type(credentials).__name__}",

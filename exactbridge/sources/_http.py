@@ -61,6 +61,7 @@ from typing import Any, Generic, TypeVar
 import attrs
 import httpx
 
+from exactbridge import _logsafety
 from exactbridge.clock import Clock, SystemClock
 from exactbridge.errors import SourceAPIError, SourceRecordError
 
@@ -350,6 +351,7 @@ class _SessionBase:
         timeout: float,
         describe_error: Callable[[httpx.Response], str] | None = None,
     ):
+        _logsafety.install()
         self.source = source
         self._describe_error = describe_error
         self.base_url = base_url.rstrip("/")

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from exactbridge import _logsafety
 from exactbridge.clock import Clock, SystemClock
 from exactbridge.errors import ConfigurationError
 from exactbridge.exact import _envelope, _serde
@@ -116,6 +117,7 @@ class ExactClient:
                 key="division",
                 expected="the Exact division code, e.g. 1234567",
             )
+        _logsafety.install()
         root = (base_url or base_url_for_country(country)).rstrip("/")
         self._clock: Clock = clock or SystemClock()
         self._settings = ClientSettings(
