@@ -68,6 +68,7 @@ __all__ = [
     "SourceError",
     "SourceFileError",
     "SourceRecordError",
+    "StateTargetError",
     "SyncError",
     "TokenConflictError",
     "TokenEndpointError",
@@ -391,6 +392,28 @@ class SourceFileError(SourceError):
 
 class SyncError(ExactBridgeError):
     """The sync engine could not complete a step."""
+
+
+class StateTargetError(SyncError, ConfigurationError):
+    """A state store that belongs to one Exact division was used with another.
+
+    ``stored`` and ``wanted`` are the two Exact targets (``"<base url>#<division>"``);
+    nothing was read or written. Give each division its own state file.
+    """
+
+    def __init__(self, *, stored: str, wanted: str, pipeline: str) -> None:
+        self.stored = stored
+        self.wanted = wanted
+        self.pipeline = pipeline
+        ExactBridgeError.__init__(
+            self,
+            f"pipeline {pipeline}: this state store holds the bookings of {stored}, not of "
+            f"{wanted}; nothing was booked. Give each division its own state file "
+            "([state] path in exactbridge.toml, or leave it out: the default differs per "
+            "configuration and division)",
+        )
+        self.key = "state.path"
+        self.expected = "a state file of this division"
 
 
 _STATUS_CLASSES: dict[int, type[APIError]] = {

@@ -65,7 +65,7 @@ from exactbridge.exact import (
     base_url_for_country,
 )
 from exactbridge.mapping import BookingConfig
-from exactbridge.sync import default_state_path
+from exactbridge.sync import project_state_path
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -719,7 +719,14 @@ def load_config(path: str | os.PathLike[str]) -> ProjectConfig:
     state = root.table("state")
     state.only(("path",))
     state_text = state.text("path")
-    state_path = resolve_path(state_text, base) if state_text is not None else default_state_path()
+    if state_text is not None:
+        state_path = resolve_path(state_text, base)
+    else:
+        raw_exact = data.get("exact")
+        division = raw_exact.get("division") if isinstance(raw_exact, Mapping) else None
+        state_path = project_state_path(
+            file, division if isinstance(division, int) and not isinstance(division, bool) else None
+        )
 
     exact = None
     if "exact" in data:

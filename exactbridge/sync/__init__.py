@@ -46,7 +46,12 @@ from exactbridge.sync.report import Action, RecordResult, SyncReport
 from exactbridge.sync.schedule import Runnable, run_every, run_locked
 from exactbridge.sync.settings import ChangePolicy, DeletePolicy, SyncSettings
 from exactbridge.sync.sources import InvoiceSource, SourceBatch, VirtuagymInvoices
-from exactbridge.sync.sqlite_store import SCHEMA_VERSION, SQLiteStateStore, default_state_path
+from exactbridge.sync.sqlite_store import (
+    SCHEMA_VERSION,
+    SQLiteStateStore,
+    default_state_path,
+    project_state_path,
+)
 from exactbridge.sync.state import (
     KNOWN_KINDS,
     BookingKey,
@@ -61,6 +66,7 @@ from exactbridge.sync.state import (
     intent_record,
     outcome_record,
 )
+from exactbridge.sync.targets import check_target, exact_target, store_target
 
 __all__ = [
     "DOCUMENT_TYPE_SALES_INVOICE",
@@ -100,9 +106,11 @@ __all__ = [
     "SyncReport",
     "SyncSettings",
     "VirtuagymInvoices",
+    "check_target",
     "check_transition",
     "content_hash",
     "default_state_path",
+    "exact_target",
     "finished_run",
     "intent_record",
     "mandate_fields",
@@ -110,6 +118,8 @@ __all__ = [
     "outcome_record",
     "payout_hash",
     "payout_marker",
+    "project_state_path",
     "run_every",
     "run_locked",
+    "store_target",
 ]

@@ -37,6 +37,7 @@ from exactbridge.sync._exact_ops import DivisionSession
 from exactbridge.sync.report import Action, RecordResult, SyncReport
 from exactbridge.sync.settings import SyncSettings
 from exactbridge.sync.state import RunRecord, RunStatus, StateStore
+from exactbridge.sync.targets import check_target, exact_target
 
 __all__ = [
     "FIRST_RUN",
@@ -138,6 +139,10 @@ class PipelineBase(Generic[S]):
 
     def _execute(self, *, dry_run: bool, only_retry: bool) -> SyncReport:
         started = self.clock.now()
+        # Before anything is read or written: is this store this division's?
+        check_target(
+            self.store, exact_target(self.exact), pipeline=self.name, now=started, claim=not dry_run
+        )
         calls_before = self.exact.calls
         run_record = None if dry_run else self.store.start_run(self.name, now=started)
         state = self._new_state(dry_run, started)

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import os
 import sqlite3
@@ -60,7 +61,7 @@ from exactbridge.sync.state import (
     outcome_record,
 )
 
-__all__ = ["SCHEMA_VERSION", "SQLiteStateStore", "default_state_path"]
+__all__ = ["SCHEMA_VERSION", "SQLiteStateStore", "default_state_path", "project_state_path"]
 
 #: One entry per schema version: the statements that bring a database from the
 #: previous version to this one. Never edit a released entry; append a new one.
@@ -154,6 +155,35 @@ def default_state_path(app_name: str = "exactbridge") -> Path:
     return (
         _data_dir(sys.platform, os.environ, Path.home()) / _app_folder(app_name) / ("state.sqlite3")
     )
+
+
+def project_state_path(
+    config_file: str | os.PathLike[str],
+    division: int | None = None,
+    *,
+    app_name: str = "exactbridge",
+) -> Path:
+    """The default state file of one configuration file (and division), when it names none.
+
+    ``<user data directory>/<app_name>/state-<file stem>-<hash of its absolute
+    path>[-<division>].sqlite3``: two configuration files, or one file pointed at two
+    divisions, never share a state store by accident. For stores made before this
+    rule: when the old shared file (:func:`default_state_path`) exists, it stays the
+    default, so an upgrade never forgets what was booked (the store's Exact target,
+    see :mod:`exactbridge.sync.targets`, then refuses another division). Example::
+
+        >>> p = project_state_path("/srv/club/exactbridge.toml", 123)
+        >>> p.name.startswith("state-exactbridge-") and p.name.endswith("-123.sqlite3")
+        True
+    """
+    legacy = default_state_path(app_name)
+    if legacy.exists():
+        return legacy
+    absolute = Path(config_file).expanduser().absolute()
+    digest = hashlib.sha256(str(absolute).encode("utf-8")).hexdigest()[:10]
+    stem = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in absolute.stem)[:40]
+    suffix = f"-{division}" if division is not None else ""
+    return legacy.with_name(f"state-{stem}-{digest}{suffix}.sqlite3")
 
 
 def _app_folder(app_name: object) -> str:

@@ -25,7 +25,7 @@ from exactbridge.cli._config import (
 from exactbridge.errors import ConfigurationError
 from exactbridge.exact import SQLiteTokenStore, Token
 from exactbridge.mapping import CreditNoteMode
-from exactbridge.sync import default_state_path
+from exactbridge.sync import default_state_path, project_state_path
 from exactbridge.testing import FakeExactOnline
 from tests.cli._support import CANARY_SECRET, CLIENT_ID, SECRET_ENV, exact_section, write_config
 
@@ -123,12 +123,17 @@ def test_a_full_file_loads_into_typed_settings(tmp_path: Path) -> None:
     assert (mandates.source, dict(mandates.source_options)) == ("clubassistent", {})
 
 
-def test_defaults_of_a_minimal_file(tmp_path: Path) -> None:
-    config = load_config(
-        write_config(tmp_path, '[exact]\nclient_id = "a"\nredirect_uri = "http://localhost:1/cb"\n')
+def test_defaults_of_a_minimal_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    file = write_config(
+        tmp_path, '[exact]\nclient_id = "a"\nredirect_uri = "http://localhost:1/cb"\n'
     )
+    config = load_config(file)
     exact = config.require_exact()
-    assert config.state_path == default_state_path()
+    # one state file per configuration file (no division configured: no division suffix)
+    assert config.state_path == project_state_path(file)
+    assert config.state_path.parent == default_state_path().parent
+    assert config.state_path.name.startswith("state-exactbridge-")
     assert exact.country == "nl"
     assert exact.division is None
     assert exact.client_secret_env == DEFAULT_SECRET_ENV
