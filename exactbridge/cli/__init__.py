@@ -54,10 +54,13 @@ EXIT_INTERRUPTED = 130
 def _register_demo(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     demo = commands.add_parser(
         "demo",
-        help="run the invoice pipeline on the embedded fakes (no credentials, no network)",
+        help="run the invoice and payout pipelines on the embedded fakes (no credentials, "
+        "no network)",
         description=(
-            "Seed a fake Virtuagym club and a fake Exact Online division, book the club's "
-            "invoices, then run the same sync again to show that nothing is booked twice."
+            "Seed a fake Virtuagym club and a fake Exact Online division, then run both "
+            "pipelines: the invoice pipeline books the club's invoices as sales entries, and "
+            "the payout pipeline books a fake Pay. settlement as a bank entry that closes the "
+            "invoices it paid. Each pipeline runs twice, to show that nothing is booked twice."
         ),
     )
     demo.add_argument(

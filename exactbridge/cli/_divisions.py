@@ -63,12 +63,16 @@ def command(
     ) as exact:
         divisions = exact.divisions()
     rows = division_rows(divisions, settings.division)
+    # A configured division the user cannot reach is an error every command would hit:
+    # say so with a non-zero exit (1), here where the list shows the right codes.
+    missing = settings.division is not None and not any(row["configured"] for row in rows)
+    status = 1 if missing else 0
     if args.json:
         print_json({"configured_division": settings.division, "divisions": rows})
-        return 0
+        return status
     if not rows:
         print("No divisions: this user may not access any Exact Online company.")
-        return 0
+        return status
     print_table(
         ["", "code", "description", "country", "currency"],
         [
@@ -90,10 +94,10 @@ def command(
             "set division = <code> to fix it."
         )
     else:
-        known = any(row["configured"] for row in rows)
         print(
-            f"> = exact.division in {settings.file.name} ({settings.division})"
-            if known
-            else f"exact.division = {settings.division} in {settings.file.name} is not in this list"
+            f"exact.division = {settings.division} in {settings.file.name} is not in this list: "
+            "set it to one of the codes above"
+            if missing
+            else f"> = exact.division in {settings.file.name} ({settings.division})"
         )
-    return 0
+    return status

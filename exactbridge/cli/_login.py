@@ -45,7 +45,7 @@ from exactbridge.cli._config import (
 )
 from exactbridge.cli._output import note
 from exactbridge.clock import Clock
-from exactbridge.errors import AuthError, ConfigurationError
+from exactbridge.errors import AuthError, ConfigurationError, TokenEndpointError
 from exactbridge.exact import Credentials, ExactClient, Me, authorization_url
 
 __all__ = [
@@ -353,7 +353,18 @@ def _exchange(
         transport=transport,
         clock=clock,
     ) as exact:
-        exact.exchange_code(code)
+        try:
+            exact.exchange_code(code)
+        except TokenEndpointError as exc:
+            if exc.error != "invalid_client" and exc.status != 401:
+                raise
+            raise LoginError(
+                f"Exact refused the app's credentials ({exc.error or exc.status}): check "
+                f"exact.client_id ({settings.client_id}) in {settings.file.name} against the "
+                "app's Client ID in the Exact App Center, and that the environment variable "
+                f"exact.client_secret_env names ({settings.client_secret_env}) holds that "
+                "app's Client secret"
+            ) from exc
         print(f"Tokens saved in {store.path} [{store.name}].")
         me = exact.me()
     return LoginResult(

@@ -164,12 +164,9 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, (dt.date, dt.time)):
         return value.isoformat()
     if isinstance(value, dt.timedelta):
-        whole = value.days * 86400 + value.seconds
-        return (
-            str(whole + Decimal(value.microseconds).scaleb(-6))
-            if value.microseconds
-            else str(whole)
-        )
+        # Whole seconds, as docs/cli.md promises; half a second and more rounds up.
+        whole = value.days * 86400 + value.seconds + (1 if value.microseconds >= 500_000 else 0)
+        return str(whole)
     if isinstance(value, (uuid.UUID, PurePath)):
         return str(value)
     if isinstance(value, Mapping):

@@ -27,6 +27,7 @@ from exactbridge.errors import ConfigurationError
 from exactbridge.exact import ExactClient
 from exactbridge.sync import (
     InvoicePipeline,
+    MemoryStateStore,
     PipelineBusyError,
     RunLock,
     SQLiteStateStore,
@@ -82,7 +83,13 @@ def run_command(args: argparse.Namespace, seams: Seams) -> int:
     exact_settings = project.require_exact()
     dry_run = args.command == "preview" or bool(getattr(args, "dry_run", False))
     settings = sync_settings(pipeline_config)  # configuration errors before any I/O
-    store = SQLiteStateStore(project.state_path)
+    store: StateStore
+    if dry_run and not project.state_path.exists():
+        # A preview writes nothing, so it does not create the state file either: with
+        # no file there is nothing booked yet, which an empty store says as well.
+        store = MemoryStateStore()
+    else:
+        store = SQLiteStateStore(project.state_path)
     closers: list[Callable[[], object]] = [store.close]
     try:
         exact = make_exact_client(
@@ -135,11 +142,11 @@ def _print_report(report: SyncReport, limit: int | None) -> None:
     from exactbridge.cli._output import print_table
 
     for line in report.lines():
-        if not line.lstrip().startswith("FAILED"):
+        if not line.lstrip().startswith(("FAILED", "WOULD FAIL")):
             print(line)
     rows = [
         [
-            row.action.value,
+            row.action.describe(report.dry_run),
             row.label or row.record_id,
             "" if row.amount is None else str(row.amount),
             "" if row.entry_number is None else str(row.entry_number),

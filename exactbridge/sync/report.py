@@ -39,6 +39,25 @@ class Action(str, enum.Enum):
     FAILED = "failed"
     """Not booked; the reason is recorded and the next run retries it."""
 
+    def describe(self, dry_run: bool = False) -> str:
+        """The action as a report says it: ``"booked"``, or ``"would book"`` in a dry run.
+
+        >>> Action.BOOKED.describe(), Action.BOOKED.describe(dry_run=True)
+        ('booked', 'would book')
+        """
+        if not dry_run:
+            return self.value
+        return (
+            "would "
+            + {
+                "booked": "book",
+                "updated": "update",
+                "reversed": "reverse",
+                "skipped": "skip",
+                "failed": "fail",
+            }[self.value]
+        )
+
 
 @attrs.frozen
 class RecordResult:
@@ -166,7 +185,7 @@ class SyncReport:
             "status": self.status.value,
             "started_at": self.started_at.isoformat(),
             "finished_at": self.finished_at.isoformat(),
-            "duration_seconds": self.duration.total_seconds(),
+            "duration_seconds": _whole_seconds(self.duration),
             "counts": self.counts(),
             "accounts_created": self.accounts_created,
             "accounts_updated": self.accounts_updated,
@@ -178,15 +197,27 @@ class SyncReport:
 
     def lines(self) -> Iterator[str]:
         """A short human-readable summary, line by line (failures with their reasons)."""
-        verb = "would be " if self.dry_run else ""
         counts = self.counts()
+        width = 13 if self.dry_run else 10
         yield f"{self.pipeline}: {self.status.value}" + (" (dry run)" if self.dry_run else "")
         for action in Action:
-            yield f"  {verb}{action.value:<10} {counts[action.value]:>6}"
-        yield f"  unchanged  {self.unchanged:>6}"
-        yield f"  accounts created {self.accounts_created}, updated {self.accounts_updated}"
+            yield f"  {action.describe(self.dry_run):<{width}} {counts[action.value]:>6}"
+        yield f"  {'unchanged':<{width}} {self.unchanged:>6}"
+        if self.dry_run:
+            yield (
+                f"  accounts: would create {self.accounts_created}, "
+                f"would update {self.accounts_updated}"
+            )
+        else:
+            yield f"  accounts created {self.accounts_created}, updated {self.accounts_updated}"
         yield f"  Exact calls {self.exact_calls}"
         if self.notes:
             yield f"  note: {self.notes}"
         for result in self.failed:
-            yield f"  FAILED {result.label or result.record_id}: {result.reason}"
+            failed = "WOULD FAIL" if self.dry_run else "FAILED"
+            yield f"  {failed} {result.label or result.record_id}: {result.reason}"
+
+
+def _whole_seconds(value: dt.timedelta) -> str:
+    """A duration as whole seconds in a string (``"95"``): half a second rounds up."""
+    return str(value.days * 86400 + value.seconds + (1 if value.microseconds >= 500_000 else 0))

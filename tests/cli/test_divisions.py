@@ -94,8 +94,14 @@ def test_divisions_at_the_transport_seam_with_a_division_not_in_the_list(
     fake.register_app(CLIENT_ID, CANARY_SECRET, "http://localhost:8766/callback")
     config = _logged_in(tmp_path, fake, exact_section(base_url="http://127.0.0.1:9", division=5))
     args = build_parser().parse_args(["divisions", "--config", str(config)])
-    assert command(args, transport=fake.transport(), clock=fake.clock) == EXIT_OK
-    assert "exact.division = 5 in exactbridge.toml is not in this list" in capsys.readouterr().out
+    # the configured division is unreachable: the list shows, and the exit code says so
+    assert command(args, transport=fake.transport(), clock=fake.clock) == EXIT_PARTIAL
+    out = capsys.readouterr().out
+    assert "exact.division = 5 in exactbridge.toml is not in this list" in out
+    assert "1001" in out
+    as_json = build_parser().parse_args(["divisions", "--json", "--config", str(config)])
+    assert command(as_json, transport=fake.transport(), clock=fake.clock) == EXIT_PARTIAL
+    assert json.loads(capsys.readouterr().out)["configured_division"] == 5
 
 
 def test_divisions_before_login_says_to_log_in(

@@ -97,7 +97,7 @@ def test_json_keeps_decimals_and_dates_as_strings_and_leaves_secrets_out() -> No
     assert data == {
         "row": {"amount": "12.30", "when": "2026-01-05T09:00:00+00:00"},
         "day": "2026-01-31",
-        "took": "95.500000",
+        "took": "96",
         "whole": "3",
         "id": "00000000-0000-0000-0000-000000000001",
         "path": "/tmp/x",
