@@ -68,6 +68,7 @@ PROTECTED_LOGGERS = (
     "exactbridge.exact",
     "exactbridge.auth",
     "exactbridge.sync",
+    "exactbridge.sources",
     "exactbridge.sources.clubassistent",
     "exactbridge.cli",
 )

@@ -27,9 +27,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from collections.abc import Callable
+from typing import Any
 
 from exactbridge._version import __version__
 from exactbridge.cli import _divisions, _fakeserver, _login, _pipelines, _status
@@ -38,7 +40,15 @@ from exactbridge.cli._args import positive as _positive
 from exactbridge.cli._output import error
 from exactbridge.errors import AuthorizationRequiredError, ConfigurationError, ExactBridgeError
 
-__all__ = ["EXIT_INTERRUPTED", "EXIT_OK", "EXIT_PARTIAL", "EXIT_USAGE", "build_parser", "main"]
+__all__ = [
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_PARTIAL",
+    "EXIT_USAGE",
+    "build_parser",
+    "configure_logging",
+    "main",
+]
 
 #: Every record was handled.
 EXIT_OK = 0
@@ -97,7 +107,83 @@ def build_parser() -> argparse.ArgumentParser:
     _status.register(commands)
     _fakeserver.register(commands)
     _register_demo(commands)
+    _add_log_options(parser, top=True)
+    for sub in commands.choices.values():
+        _add_log_options(sub, top=False)
     return parser
+
+
+def _add_log_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    # The same options before and after the command (`exactbridge -v sync x` and
+    # `exactbridge sync x -v`); after it they only override what was given before.
+    keep = {} if top else {"default": argparse.SUPPRESS}
+    group = parser.add_argument_group("logging")
+    group.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        help="more detail on stderr: -v shows every step (DEBUG), -vv also each HTTP request",
+        **({"default": 0} if top else keep),
+    )
+    group.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="only warnings and errors on stderr (no progress or wait lines)",
+        **({"default": False} if top else keep),
+    )
+    group.add_argument(
+        "--log-level",
+        metavar="LEVEL",
+        type=str.upper,
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="the level of exactbridge's log lines on stderr (default INFO: progress, waits "
+        "for rate limits and retries, run summaries)",
+        **({"default": None} if top else keep),
+    )
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time (tests swap it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(logging.Formatter("exactbridge: %(message)s"))
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
+_HANDLER = _StderrHandler()
+
+
+def configure_logging(verbose: int = 0, *, quiet: bool = False, level: str | None = None) -> None:
+    """Show exactbridge's log lines on stderr, as the command line does.
+
+    INFO by default: progress every 50 records, every wait for a rate limit or a
+    retry (what for, and until when), run summaries. ``verbose=1`` is DEBUG;
+    ``verbose=2`` also shows httpx's request lines (their secrets redacted).
+    ``quiet`` keeps only warnings and errors; ``level`` names the level outright.
+    Calling it again replaces the earlier setting.
+    """
+    chosen = level or ("WARNING" if quiet else "DEBUG" if verbose else "INFO")
+    ours = logging.getLogger("exactbridge")
+    if _HANDLER not in ours.handlers:
+        ours.addHandler(_HANDLER)
+    ours.setLevel(chosen)
+    _HANDLER.setLevel(chosen)
+    http = logging.getLogger("httpx")
+    if verbose >= 2:
+        if _HANDLER not in http.handlers:
+            http.addHandler(_HANDLER)
+        http.setLevel(logging.DEBUG)
+    elif _HANDLER in http.handlers:
+        http.removeHandler(_HANDLER)
 
 
 def _demo_command(args: argparse.Namespace) -> int:
@@ -155,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # argparse exits on --help, --version and usage errors
         code = exc.code
         return code if isinstance(code, int) else EXIT_USAGE
+    configure_logging(args.verbose or 0, quiet=args.quiet, level=args.log_level)
     if args.command is None:
         parser.print_usage(sys.stderr)
         print("exactbridge: error: a command is required (try 'exactbridge demo')", file=sys.stderr)

@@ -44,6 +44,7 @@ import collections
 import datetime as dt
 import email.utils
 import json
+import logging
 import random
 import threading
 from collections.abc import (
@@ -64,6 +65,8 @@ import httpx
 from exactbridge import _logsafety
 from exactbridge.clock import Clock, SystemClock
 from exactbridge.errors import SourceAPIError, SourceRecordError
+
+_log = logging.getLogger("exactbridge.sources")
 
 __all__ = [
     "DEFAULT_RETRYABLE_STATUSES",
@@ -374,6 +377,21 @@ class _SessionBase:
             return path_or_url
         return f"{self.base_url}/{path_or_url.lstrip('/')}"
 
+    def _announce(self, method: str, url: str, why: str, wait: float) -> None:
+        """Say at INFO what a wait is for and until when (never with the query string)."""
+        if wait <= 0:
+            return
+        until = self.clock.now() + dt.timedelta(seconds=wait)
+        _log.info(
+            "%s %s %s: %s; waiting %.1f s until %s UTC",
+            self.source,
+            method,
+            httpx.URL(url).path,
+            why,
+            wait,
+            until.astimezone(dt.timezone.utc).strftime("%H:%M:%S"),
+        )
+
     def redact(self, url: httpx.URL | str) -> str:
         """The URL as text with secret query parameters masked."""
         return redact_url(url, self.redact_params)
@@ -495,6 +513,7 @@ class HttpSession(_SessionBase):
             if self.pacer is not None:
                 wait = self.pacer.delay()
                 if wait > 0:
+                    self._announce(method, url, "pacing to the source's request limit", wait)
                     self.clock.sleep(wait)
                 self.pacer.record()
             self.calls += 1
@@ -504,7 +523,14 @@ class HttpSession(_SessionBase):
                 )
             except httpx.HTTPError as exc:
                 if self.retry.may_retry(method, attempt):
-                    self.clock.sleep(self.retry.backoff_for(attempt))
+                    backoff = self.retry.backoff_for(attempt)
+                    self._announce(
+                        method,
+                        url,
+                        f"{type(exc).__name__}, retry {attempt}/{self.retry.attempts - 1}",
+                        backoff,
+                    )
+                    self.clock.sleep(backoff)
                     continue
                 raise self._transport_error(method, url, exc) from exc
             except (ValueError, TypeError) as exc:  # httpx rejects a malformed URL or param
@@ -512,6 +538,9 @@ class HttpSession(_SessionBase):
             decision = self._decide(response, attempt)
             if decision.retry:
                 self._note_retry_after(decision.retry_after)
+                self._announce(
+                    method, url, f"answered {response.status_code}, retrying", decision.wait
+                )
                 self.clock.sleep(decision.wait)
                 continue
             if response.status_code >= 400 or decision.retry_after is not None:
@@ -581,6 +610,7 @@ class AsyncHttpSession(_SessionBase):
             if self.pacer is not None:
                 wait = self.pacer.delay()
                 if wait > 0:
+                    self._announce(method, url, "pacing to the source's request limit", wait)
                     await self.clock.asleep(wait)
                 self.pacer.record()
             self.calls += 1
@@ -590,7 +620,14 @@ class AsyncHttpSession(_SessionBase):
                 )
             except httpx.HTTPError as exc:
                 if self.retry.may_retry(method, attempt):
-                    await self.clock.asleep(self.retry.backoff_for(attempt))
+                    backoff = self.retry.backoff_for(attempt)
+                    self._announce(
+                        method,
+                        url,
+                        f"{type(exc).__name__}, retry {attempt}/{self.retry.attempts - 1}",
+                        backoff,
+                    )
+                    await self.clock.asleep(backoff)
                     continue
                 raise self._transport_error(method, url, exc) from exc
             except (ValueError, TypeError) as exc:
@@ -598,6 +635,9 @@ class AsyncHttpSession(_SessionBase):
             decision = self._decide(response, attempt)
             if decision.retry:
                 self._note_retry_after(decision.retry_after)
+                self._announce(
+                    method, url, f"answered {response.status_code}, retrying", decision.wait
+                )
                 await self.clock.asleep(decision.wait)
                 continue
             if response.status_code >= 400 or decision.retry_after is not None:

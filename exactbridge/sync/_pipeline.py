@@ -137,6 +137,28 @@ class PipelineBase(Generic[S]):
     def _work(self, state: S, only_retry: bool) -> None:
         raise NotImplementedError
 
+    #: One INFO progress line per this many records (and one at the end of a batch),
+    #: so a long run speaks in logs and redirected output, not only on a terminal.
+    progress_every: int = 50
+
+    def _tick(self, state: S, done: int, total: int) -> None:
+        """One record of ``total`` is done: call ``progress`` and log every N records."""
+        if self.progress is not None:
+            self.progress(done, total)
+        if done % self.progress_every and done != total:
+            return
+        counts: dict[str, int] = {}
+        for result in state.results:
+            counts[result.action.value] = counts.get(result.action.value, 0) + 1
+        summary = ", ".join(f"{n} {action}" for action, n in sorted(counts.items()))
+        log.info(
+            "pipeline %s: %d/%d records processed%s",
+            self.name,
+            done,
+            total,
+            f" ({summary})" if summary else "",
+        )
+
     def _execute(self, *, dry_run: bool, only_retry: bool) -> SyncReport:
         started = self.clock.now()
         # Before anything is read or written: is this store this division's?

@@ -271,8 +271,7 @@ class InvoicePipeline(PipelineBase[_Run]):
         total = len(invoices)
         for done, (invoice, key) in enumerate(zip(invoices, keys, strict=True), start=1):
             self._one(state, invoice, key, records.get(key), cutoff)
-            if self.progress is not None:
-                self.progress(done, total)
+            self._tick(state, done, total)
 
     def _one(
         self,

@@ -459,8 +459,7 @@ class MandatePipeline(PipelineBase[_MandateState]):
         total = len(mandates)
         for done, (mandate, key) in enumerate(zip(mandates, keys, strict=True), start=1):
             self._one(state, mandate, key, records.get(key))
-            if self.progress is not None:
-                self.progress(done, total)
+            self._tick(state, done, total)
 
     def _read(self, only_retry: bool) -> MandateBatch:
         source = self.source

@@ -439,8 +439,7 @@ class PayoutPipeline(PipelineBase[_PayoutState]):
         total = len(payouts)
         for done, (payout, key) in enumerate(zip(payouts, keys, strict=True), start=1):
             self._one(state, payout, key, records.get(key), cutoff)
-            if self.progress is not None:
-                self.progress(done, total)
+            self._tick(state, done, total)
         if not state.dry_run and not only_retry:
             self.store.set_cursor(self.name, _CURSOR, batch.cursor, now=self.clock.now())
 

@@ -7,6 +7,7 @@ is generated from this file by ``.ci/unasync.py``; edit this one and run the scr
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
@@ -384,7 +385,11 @@ class ExactClient:
             )
             if wait > 0:
                 logger.info(
-                    "waiting %.1f s for the minutely rate limit of division %s", wait, division
+                    "Exact rate limit: the minutely budget of division %s is spent; "
+                    "waiting %.1f s until %s UTC",
+                    division,
+                    wait,
+                    _until(self._clock.now(), wait),
                 )
                 self._clock.sleep(wait)
             self._calls += 1
@@ -396,7 +401,15 @@ class ExactClient:
                 if outcome.wait is None:
                     assert outcome.error is not None
                     raise outcome.error from exc
-                logger.info("%s %s failed (%s); retrying", method, request.url, type(exc).__name__)
+                logger.info(
+                    "Exact %s %s failed (%s), attempt %d; retrying in %.1f s, at %s UTC",
+                    method,
+                    request.url.copy_with(query=None),
+                    type(exc).__name__,
+                    attempt,
+                    outcome.wait,
+                    _until(self._clock.now(), outcome.wait),
+                )
                 self._clock.sleep(outcome.wait)
                 continue
             outcome = judge_response(
@@ -419,11 +432,13 @@ class ExactClient:
                 rate_limit_waits += 1
                 attempt -= 1  # a rate-limit wait is not a failed attempt
             logger.info(
-                "%s %s answered %s; retrying in %.1f s",
+                "Exact %s %s answered %s%s; retrying in %.1f s, at %s UTC",
                 method,
                 request.url.copy_with(query=None),
                 response.status_code,
+                " (rate limit)" if response.status_code == 429 else f", attempt {attempt}",
                 outcome.wait,
+                _until(self._clock.now(), outcome.wait),
             )
             self._clock.sleep(outcome.wait)
 
@@ -500,3 +515,8 @@ class RawService:
     def delete(self, path: str) -> None:
         """One DELETE."""
         self._client._request_json("DELETE", path)
+
+
+def _until(now: dt.datetime, wait: float) -> str:
+    """The UTC wall-clock time ``wait`` seconds after ``now``, as ``HH:MM:SS``."""
+    return (now + dt.timedelta(seconds=wait)).astimezone(dt.timezone.utc).strftime("%H:%M:%S")
