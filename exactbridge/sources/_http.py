@@ -64,7 +64,7 @@ import httpx
 
 from exactbridge import _logsafety
 from exactbridge.clock import Clock, SystemClock
-from exactbridge.errors import SourceAPIError, SourceRecordError
+from exactbridge.errors import ConfigurationError, SourceAPIError, SourceRecordError
 
 _log = logging.getLogger("exactbridge.sources")
 
@@ -437,6 +437,16 @@ class _SessionBase:
         )
 
 
+def exclusive_transport(transport: object, http_client: object) -> None:
+    """Refuse a transport and an http_client together: the client already has one."""
+    if transport is not None and http_client is not None:
+        raise ConfigurationError(
+            "pass either http_client or transport, not both",
+            key="transport",
+            expected="the transport set on the httpx client you pass",
+        )
+
+
 def _short_reason(response: httpx.Response) -> str:
     reason = response.reason_phrase or "error"
     return f"the request failed ({reason})"
@@ -445,7 +455,9 @@ def _short_reason(response: httpx.Response) -> str:
 class HttpSession(_SessionBase):
     """Synchronous HTTP with pacing, retries and error wrapping for one source.
 
-    ``transport`` is any ``httpx.BaseTransport`` (a fake's, in tests); ``headers`` are
+    ``transport`` is any ``httpx.BaseTransport`` (a fake's, in tests); ``http_client``
+    is your own ``httpx.Client`` instead (proxies, TLS verification, limits, event hooks;
+    its timeout applies and the session does not close it); ``headers`` are
     sent with every request (put the bearer token here: it never appears in an error).
     ``retry_response`` may flag a successful-looking answer as retryable (Virtuagym
     reports throttling inside a 200 body); ``describe_error`` turns an error answer
@@ -460,6 +472,7 @@ class HttpSession(_SessionBase):
         *,
         base_url: str,
         transport: httpx.BaseTransport | None = None,
+        http_client: httpx.Client | None = None,
         headers: Mapping[str, str] | None = None,
         clock: Clock | None = None,
         retry: RetryPolicy | None = None,
@@ -481,11 +494,18 @@ class HttpSession(_SessionBase):
             timeout=timeout,
             describe_error=describe_error,
         )
-        self._client = httpx.Client(transport=transport, timeout=timeout)
+        exclusive_transport(transport, http_client)
+        self._owns_client = http_client is None
+        self._client = (
+            http_client
+            if http_client is not None
+            else httpx.Client(transport=transport, timeout=timeout)
+        )
 
     def close(self) -> None:
-        """Close the underlying connection pool."""
-        self._client.close()
+        """Close the underlying connection pool (not that of an ``http_client`` you passed)."""
+        if self._owns_client:
+            self._client.close()
 
     def __enter__(self) -> HttpSession:
         return self
@@ -557,6 +577,7 @@ class AsyncHttpSession(_SessionBase):
         *,
         base_url: str,
         transport: httpx.AsyncBaseTransport | None = None,
+        http_client: httpx.AsyncClient | None = None,
         headers: Mapping[str, str] | None = None,
         clock: Clock | None = None,
         retry: RetryPolicy | None = None,
@@ -578,11 +599,18 @@ class AsyncHttpSession(_SessionBase):
             timeout=timeout,
             describe_error=describe_error,
         )
-        self._client = httpx.AsyncClient(transport=transport, timeout=timeout)
+        exclusive_transport(transport, http_client)
+        self._owns_client = http_client is None
+        self._client = (
+            http_client
+            if http_client is not None
+            else httpx.AsyncClient(transport=transport, timeout=timeout)
+        )
 
     async def aclose(self) -> None:
-        """Close the underlying connection pool."""
-        await self._client.aclose()
+        """Close the underlying connection pool (not that of an ``http_client`` you passed)."""
+        if self._owns_client:
+            await self._client.aclose()
 
     async def __aenter__(self) -> AsyncHttpSession:
         return self

@@ -95,6 +95,13 @@ class AsyncExactClient:
     uk, us, es, fr); ``base_url`` overrides it. ``transport`` is the httpx seam
     the fakes in :mod:`exactbridge.testing` plug into. ``clock`` drives token
     expiry, rate-limit waits and backoff.
+
+    ``http_client`` is your own :class:`httpx.AsyncClient` for proxies, TLS
+    verification, connection limits, timeouts and event hooks. exactbridge sends
+    every request through it with its own authentication, URL and headers (headers
+    set on your client are added where exactbridge sets none), never follows a
+    redirect, and does not close it: you opened it, you close it. It excludes
+    ``transport`` and ``timeout``, which belong to the client you pass.
     """
 
     def __init__(
@@ -109,7 +116,8 @@ class AsyncExactClient:
         clock: Clock | None = None,
         retry: RetryPolicy | None = None,
         rate_limiter: RateLimiter | None = None,
-        timeout: float = 60.0,
+        timeout: float | None = None,
+        http_client: httpx.AsyncClient | None = None,
     ) -> None:
         if division is not None and not _is_plain_int(division):
             raise ConfigurationError(
@@ -129,12 +137,25 @@ class AsyncExactClient:
         self._credentials = credentials
         self._store = token_store
         self._auth = ExactAuth(credentials, token_store, base_url=root, clock=self._clock)
-        self._http = httpx.AsyncClient(
-            transport=transport,
-            auth=self._auth,
-            timeout=timeout,
-            follow_redirects=False,
-        )
+        if http_client is not None:
+            if transport is not None or timeout is not None:
+                given = "transport" if transport is not None else "timeout"
+                raise ConfigurationError(
+                    f"pass either http_client or {given}, not both",
+                    key=given,
+                    expected="set the transport or timeout on the httpx client you pass",
+                )
+            self._http = http_client
+            self._owns_http = False
+            self._extra_headers = dict(http_client.headers)
+        else:
+            self._http = httpx.AsyncClient(
+                transport=transport,
+                timeout=60.0 if timeout is None else timeout,
+                follow_redirects=False,
+            )
+            self._owns_http = True
+            self._extra_headers = {}
         self._calls = 0
         self._services: dict[str, AsyncReadService[Any]] = {}
 
@@ -146,8 +167,9 @@ class AsyncExactClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the underlying connections."""
-        await self._http.aclose()
+        """Close the underlying connections (not those of an ``http_client`` you passed)."""
+        if self._owns_http:
+            await self._http.aclose()
 
     def __repr__(self) -> str:
         return f"<AsyncExactClient {self._settings.base_url} division={self._settings.division}>"
@@ -375,7 +397,7 @@ class AsyncExactClient:
         rate_limit_waits = 0
         while True:
             attempt += 1
-            request = settings.build_request(method, url, params=params, body=body)
+            request = self._prepare(settings.build_request(method, url, params=params, body=body))
             wait = settings.limiter.reserve(
                 division,
                 self._clock.now(),
@@ -393,7 +415,7 @@ class AsyncExactClient:
                 await self._clock.asleep(wait)
             self._calls += 1
             try:
-                response = await self._http.send(request)
+                response = await self._http.send(request, auth=self._auth, follow_redirects=False)
                 content = await response.aread()
             except httpx.TransportError as exc:
                 outcome = judge_transport_error(settings, request, exc, attempt=attempt)
@@ -440,6 +462,14 @@ class AsyncExactClient:
                 _until(self._clock.now(), outcome.wait),
             )
             await self._clock.asleep(outcome.wait)
+
+    def _prepare(self, request: httpx.Request) -> httpx.Request:
+        """Give a request built outside the httpx client that client's timeout and headers."""
+        request.extensions["timeout"] = self._http.timeout.as_dict()
+        for name, value in self._extra_headers.items():
+            if name not in request.headers:
+                request.headers[name] = value
+        return request
 
     async def _iterate_rows(
         self,

@@ -61,6 +61,7 @@ from exactbridge.sources._http import (
     Listing,
     RetryPolicy,
     SourceRateLimitError,
+    exclusive_transport,
     read_json,
 )
 
@@ -435,7 +436,12 @@ class _CoachviewBase:
 
 
 class CoachviewClient(_CoachviewBase):
-    """Synchronous Coachview client; ``transport`` plugs in a fake (``fake.transport()``)."""
+    """Synchronous Coachview client; ``transport`` plugs in a fake (``fake.transport()``).
+
+    ``http_client`` is your own ``httpx.Client`` instead of ``transport`` (proxies, TLS
+    verification, limits, event hooks); the token and API requests go through it and
+    :meth:`close` leaves it open.
+    """
 
     def __init__(
         self,
@@ -447,6 +453,7 @@ class CoachviewClient(_CoachviewBase):
         base_url: str | None = None,
         endpoints: CoachviewEndpoints | None = None,
         transport: httpx.BaseTransport | None = None,
+        http_client: httpx.Client | None = None,
         clock: Clock | None = None,
         retry: RetryPolicy | None = None,
         page_size: int = 100,
@@ -466,8 +473,10 @@ class CoachviewClient(_CoachviewBase):
             refresh_margin=refresh_margin,
             max_wait=max_wait,
         )
+        exclusive_transport(transport, http_client)
         self._transport = transport
-        self._auth_client = httpx.Client(transport=transport, timeout=30.0)
+        self._http_client = http_client
+        self._auth_client = http_client or httpx.Client(transport=transport, timeout=30.0)
         self._session: HttpSession | None = None
         self._calls_before = 0
 
@@ -477,8 +486,9 @@ class CoachviewClient(_CoachviewBase):
         return self._calls_before + (self._session.calls if self._session else 0)
 
     def close(self) -> None:
-        """Close the connection pools."""
-        self._auth_client.close()
+        """Close the connection pools (not that of an ``http_client`` you passed)."""
+        if self._http_client is None:
+            self._auth_client.close()
         if self._session is not None:
             self._session.close()
 
@@ -505,6 +515,7 @@ class CoachviewClient(_CoachviewBase):
             SOURCE,
             base_url=self.base_url,
             transport=self._transport,
+            http_client=self._http_client,
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
             clock=self.clock,
             retry=self.retry,
@@ -643,6 +654,7 @@ class AsyncCoachviewClient(_CoachviewBase):
         base_url: str | None = None,
         endpoints: CoachviewEndpoints | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        http_client: httpx.AsyncClient | None = None,
         clock: Clock | None = None,
         retry: RetryPolicy | None = None,
         page_size: int = 100,
@@ -662,8 +674,10 @@ class AsyncCoachviewClient(_CoachviewBase):
             refresh_margin=refresh_margin,
             max_wait=max_wait,
         )
+        exclusive_transport(transport, http_client)
         self._transport = transport
-        self._auth_client = httpx.AsyncClient(transport=transport, timeout=30.0)
+        self._http_client = http_client
+        self._auth_client = http_client or httpx.AsyncClient(transport=transport, timeout=30.0)
         self._session: AsyncHttpSession | None = None
         self._calls_before = 0
 
@@ -673,8 +687,9 @@ class AsyncCoachviewClient(_CoachviewBase):
         return self._calls_before + (self._session.calls if self._session else 0)
 
     async def aclose(self) -> None:
-        """Close the connection pools."""
-        await self._auth_client.aclose()
+        """Close the connection pools (not that of an ``http_client`` you passed)."""
+        if self._http_client is None:
+            await self._auth_client.aclose()
         if self._session is not None:
             await self._session.aclose()
 
@@ -701,6 +716,7 @@ class AsyncCoachviewClient(_CoachviewBase):
             SOURCE,
             base_url=self.base_url,
             transport=self._transport,
+            http_client=self._http_client,
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
             clock=self.clock,
             retry=self.retry,

@@ -343,6 +343,8 @@ class EduframeClient(_ClientBase):
     ``transport`` is an optional ``httpx.BaseTransport`` (``FakeEduframe().transport()``
     in tests); ``clock`` drives pacing and backoff; ``session.calls`` counts requests.
     Every listing method returns a :class:`~exactbridge.sources._http.Listing`.
+    ``http_client`` is your own ``httpx.Client`` instead (proxies, TLS verification,
+    limits, event hooks); requests go through it and closing this client leaves it open.
     """
 
     def __init__(
@@ -350,13 +352,16 @@ class EduframeClient(_ClientBase):
         credentials: EduframeCredentials,
         *,
         transport: httpx.BaseTransport | None = None,
+        http_client: httpx.Client | None = None,
         settings: EduframeSettings | None = None,
         clock: Clock | None = None,
         retry: RetryPolicy | None = None,
         pacer: Pacer | None = None,
     ):
         super().__init__(credentials, settings, clock, retry, pacer)
-        self.session = HttpSession(SOURCE, transport=transport, **self._session_kwargs())
+        self.session = HttpSession(
+            SOURCE, transport=transport, http_client=http_client, **self._session_kwargs()
+        )
 
     def close(self) -> None:
         """Release the connection pool."""
@@ -467,13 +472,16 @@ class AsyncEduframeClient(_ClientBase):
         credentials: EduframeCredentials,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
+        http_client: httpx.AsyncClient | None = None,
         settings: EduframeSettings | None = None,
         clock: Clock | None = None,
         retry: RetryPolicy | None = None,
         pacer: Pacer | None = None,
     ):
         super().__init__(credentials, settings, clock, retry, pacer)
-        self.session = AsyncHttpSession(SOURCE, transport=transport, **self._session_kwargs())
+        self.session = AsyncHttpSession(
+            SOURCE, transport=transport, http_client=http_client, **self._session_kwargs()
+        )
 
     async def aclose(self) -> None:
         """Release the connection pool."""

@@ -227,6 +227,9 @@ class _PayBase:
 class PayClient(_PayBase):
     """Synchronous Pay. client. ``transport`` plugs in a fake (``FakePay().transport()``).
 
+    ``http_client`` is your own ``httpx.Client`` instead (proxies, TLS verification,
+    limits, event hooks); requests go through it and closing this client leaves it open.
+
     Example::
 
         pay = PayClient("AT-1234-5678", api_token, transport=fake.transport())
@@ -242,6 +245,7 @@ class PayClient(_PayBase):
         service_secret: str | None = None,
         endpoints: PayEndpoints | None = None,
         transport: httpx.BaseTransport | None = None,
+        http_client: httpx.Client | None = None,
         clock: Clock | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
@@ -256,6 +260,7 @@ class PayClient(_PayBase):
             SOURCE,
             base_url=self.endpoints.base_url,
             transport=transport,
+            http_client=http_client,
             headers={"Authorization": self._token_auth, "Accept": "application/json"},
             clock=clock,
             retry=retry,
@@ -265,6 +270,7 @@ class PayClient(_PayBase):
                 SOURCE,
                 base_url=self.endpoints.base_url,
                 transport=transport,
+                http_client=http_client,
                 headers={"Authorization": self._service_auth, "Accept": "application/json"},
                 clock=clock,
                 retry=retry,
@@ -386,6 +392,7 @@ class AsyncPayClient(_PayBase):
         service_secret: str | None = None,
         endpoints: PayEndpoints | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        http_client: httpx.AsyncClient | None = None,
         clock: Clock | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
@@ -400,6 +407,7 @@ class AsyncPayClient(_PayBase):
             SOURCE,
             base_url=self.endpoints.base_url,
             transport=transport,
+            http_client=http_client,
             headers={"Authorization": self._token_auth, "Accept": "application/json"},
             clock=clock,
             retry=retry,
@@ -409,6 +417,7 @@ class AsyncPayClient(_PayBase):
                 SOURCE,
                 base_url=self.endpoints.base_url,
                 transport=transport,
+                http_client=http_client,
                 headers={"Authorization": self._service_auth, "Accept": "application/json"},
                 clock=clock,
                 retry=retry,

@@ -590,6 +590,8 @@ class VirtuagymClient(_ClientBase):
     ``transport`` is an optional ``httpx.BaseTransport`` (for instance
     ``FakeVirtuagym().transport()`` in tests). ``clock`` drives pacing and backoff.
     ``session.calls`` counts the HTTP requests sent.
+    ``http_client`` is your own ``httpx.Client`` instead (proxies, TLS verification,
+    limits, event hooks); requests go through it and closing this client leaves it open.
     """
 
     def __init__(
@@ -597,13 +599,16 @@ class VirtuagymClient(_ClientBase):
         credentials: VirtuagymCredentials,
         *,
         transport: httpx.BaseTransport | None = None,
+        http_client: httpx.Client | None = None,
         settings: VirtuagymSettings | None = None,
         clock: Clock | None = None,
         retry: RetryPolicy | None = None,
         pacer: Pacer | None = None,
     ):
         super().__init__(credentials, settings, clock, retry, pacer)
-        self.session = HttpSession(SOURCE, transport=transport, **self._session_kwargs())
+        self.session = HttpSession(
+            SOURCE, transport=transport, http_client=http_client, **self._session_kwargs()
+        )
 
     def close(self) -> None:
         """Release the connection pool."""
@@ -696,13 +701,16 @@ class AsyncVirtuagymClient(_ClientBase):
         credentials: VirtuagymCredentials,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
+        http_client: httpx.AsyncClient | None = None,
         settings: VirtuagymSettings | None = None,
         clock: Clock | None = None,
         retry: RetryPolicy | None = None,
         pacer: Pacer | None = None,
     ):
         super().__init__(credentials, settings, clock, retry, pacer)
-        self.session = AsyncHttpSession(SOURCE, transport=transport, **self._session_kwargs())
+        self.session = AsyncHttpSession(
+            SOURCE, transport=transport, http_client=http_client, **self._session_kwargs()
+        )
 
     async def aclose(self) -> None:
         """Release the connection pool."""

@@ -304,19 +304,23 @@ class FakeExactOnline:
 
         It holds a freshly issued token for the default app, runs on the fake's clock
         (so rate-limit waits and backoff cost no real time) and takes any other
-        client option as a keyword (``retry=``, ``rate_limiter=``...).
+        client option as a keyword (``retry=``, ``rate_limiter=``...). With
+        ``http_client=`` (your own ``httpx.Client``, its transport wired to
+        :meth:`transport`) the fake's transport is not added.
         """
         from exactbridge.exact import ExactClient
 
-        return ExactClient(transport=self.transport(), **self._client_options(division, options))
+        if "http_client" not in options:
+            options.setdefault("transport", self.transport())
+        return ExactClient(**self._client_options(division, options))
 
     def async_client(self, division: int, **options: Any) -> Any:
         """A real :class:`~exactbridge.exact.AsyncExactClient` wired to this fake."""
         from exactbridge.exact import AsyncExactClient
 
-        return AsyncExactClient(
-            transport=self.async_transport(), **self._client_options(division, options)
-        )
+        if "http_client" not in options:
+            options.setdefault("transport", self.async_transport())
+        return AsyncExactClient(**self._client_options(division, options))
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         """Answer one request directly (the transports call this)."""
