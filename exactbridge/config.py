@@ -21,6 +21,8 @@ read only when a pipeline is opened (``environ`` replaces ``os.environ``).
 
 from __future__ import annotations
 
+import argparse
+import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
@@ -133,6 +135,8 @@ def open_pipeline(
     clock: Clock | None = None,
     exact_transport: httpx.BaseTransport | None = None,
     source_transports: Mapping[str, httpx.BaseTransport] | None = None,
+    sync_from: dt.date | None = None,
+    sync_until: dt.date | None = None,
 ) -> OpenPipeline:
     """Build pipeline ``name`` of ``project`` as ``exactbridge sync`` would.
 
@@ -141,12 +145,15 @@ def open_pipeline(
     names); without ``store`` it opens the project's SQLite state file. Pass
     ``exact_transport`` / ``source_transports`` (keyed by source system, e.g.
     ``"virtuagym"``) to run on the fakes of :mod:`exactbridge.testing`.
+    ``sync_from`` / ``sync_until`` replace the pipeline's ``[sync]`` dates for this
+    opening (a one-off export of a date range, as ``exactbridge sync --from/--until``).
     Configuration errors raise :class:`ConfigFileError` before anything is opened.
     """
     from exactbridge.cli._sync import Seams, build_pipeline, sync_settings
 
     pipeline_config = project.pipeline(name)
-    settings = sync_settings(pipeline_config)
+    dates = argparse.Namespace(sync_from=sync_from, sync_until=sync_until)
+    settings = sync_settings(pipeline_config, dates)
     exact_settings = project.require_exact() if exact is None else None
     seams = Seams(
         exact_transport=exact_transport,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -67,6 +68,18 @@ def test_open_pipeline_books_into_exact_and_remembers_it(setup: Setup) -> None:
         again = pipeline.run()
     assert len(again.booked) == 0
     assert setup.exact.count("POST", "SalesEntries") == 3
+
+
+def test_open_pipeline_with_an_end_date_books_only_up_to_it(setup: Setup) -> None:
+    _config(setup.folder)  # invoices of 1 March, 1 April and 1 May 2025
+    with _open(setup, sync_until=dt.date(2025, 3, 31)) as pipeline:
+        report = pipeline.run()
+    assert len(report.booked) == 1
+    assert [row.reason for row in report.skipped] == [
+        "dated 2025-04-01, after the sync-until date 2025-03-31; left for a later run",
+        "dated 2025-05-01, after the sync-until date 2025-03-31; left for a later run",
+    ]
+    assert setup.exact.count("POST", "SalesEntries") == 1
 
 
 def test_preview_writes_nothing_and_a_given_store_is_not_closed(setup: Setup) -> None:

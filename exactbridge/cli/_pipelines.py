@@ -11,7 +11,12 @@ import argparse
 import importlib
 from typing import Any
 
-from exactbridge.cli._args import add_config_option, add_json_option, positive
+from exactbridge.cli._args import (
+    add_config_option,
+    add_date_range_options,
+    add_json_option,
+    positive,
+)
 from exactbridge.cli._output import error
 
 __all__ = ["PIPELINE_COMMANDS", "command", "register"]
@@ -39,6 +44,7 @@ def register(commands: Any) -> None:
         "Run one pass of a pipeline: read the source, book what is new or changed, "
         "retry what failed before, and report.",
     )
+    add_date_range_options(sync)
     sync.add_argument(
         "--dry-run",
         action="store_true",
@@ -51,6 +57,7 @@ def register(commands: Any) -> None:
         "Read the source and map the records to Exact drafts as a sync would, and show "
         "them; nothing is written to Exact Online or the state store.",
     )
+    add_date_range_options(preview)
     preview.add_argument("--limit", type=positive, metavar="N", help="show at most N drafts")
     _pipeline_parser(
         commands,

@@ -82,7 +82,7 @@ def run_command(args: argparse.Namespace, seams: Seams) -> int:
     pipeline_config = project.pipeline(args.pipeline)
     exact_settings = project.require_exact()
     dry_run = args.command == "preview" or bool(getattr(args, "dry_run", False))
-    settings = sync_settings(pipeline_config)  # configuration errors before any I/O
+    settings = sync_settings(pipeline_config, args)  # configuration errors before any I/O
     store: StateStore
     if dry_run and not project.state_path.exists():
         # A preview writes nothing, so it does not create the state file either: with
@@ -190,10 +190,19 @@ def build_pipeline(
     return pipeline
 
 
-def sync_settings(config: Any) -> SyncSettings:
-    """The ``[pipelines.NAME.sync]`` table as :class:`~exactbridge.sync.SyncSettings`."""
+def sync_settings(config: Any, args: argparse.Namespace | None = None) -> SyncSettings:
+    """The ``[pipelines.NAME.sync]`` table as :class:`~exactbridge.sync.SyncSettings`.
+
+    ``--from`` / ``--until`` on the command line (``args.sync_from`` / ``args.sync_until``)
+    replace the table's ``sync_from`` / ``sync_until`` for this run.
+    """
+    table = dict(config.sync)
+    for name in ("sync_from", "sync_until"):
+        value = getattr(args, name, None)
+        if value is not None:
+            table[name] = value
     try:
-        return SyncSettings.from_mapping(dict(config.sync))
+        return SyncSettings.from_mapping(table)
     except ConfigurationError as exc:
         raise config.relocate(exc) from exc
 

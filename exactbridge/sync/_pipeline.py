@@ -263,6 +263,19 @@ class PipelineBase(Generic[S]):
             reason = f"outcome unknown, resolved next run: {exc}" if unknown else str(exc)
             failed(reason, unknown)
 
+    @staticmethod
+    def _beyond_until(settings: SyncSettings, day: dt.date, what: str) -> str | None:
+        """Why a record dated ``day`` is left for a later run, or ``None`` when it is not."""
+        until = settings.sync_until
+        if until is None or day <= until:
+            return None
+        return f"{what} {day}, after the sync-until date {until}; left for a later run"
+
+    @staticmethod
+    def _saves_cursor(settings: SyncSettings) -> bool:
+        """Whether a run moves the source's cursor on: not when an end date holds records back."""
+        return settings.sync_until is None
+
     def _cutoff(self, settings: SyncSettings, state: S) -> dt.date | None:
         """The first day to book: the later of ``sync_from`` and, without backfill, day one."""
         cutoff = settings.sync_from

@@ -211,7 +211,7 @@ class InvoicePipeline(PipelineBase[_Run]):
         batch = self._read(only_retry)
         self._record_source_errors(state, batch.errors)
         self._process(state, batch)
-        if not state.dry_run and not only_retry:
+        if not state.dry_run and not only_retry and self._saves_cursor(self.settings):
             self.store.set_cursor(self.name, _CURSOR, batch.cursor, now=self.clock.now())
 
     def _read(self, only_retry: bool) -> SourceBatch:
@@ -358,6 +358,8 @@ class InvoicePipeline(PipelineBase[_Run]):
         if invoice.status is InvoiceStatus.DRAFT:
             self._skip(state, invoice, key, record, "a draft (concept) invoice is never booked")
             return
+        if self._held_back(state, invoice):
+            return
         if cutoff is not None and invoice.invoice_date < cutoff:
             why = (
                 f"dated {invoice.invoice_date}, before the sync-from date {cutoff}"
@@ -368,6 +370,22 @@ class InvoicePipeline(PipelineBase[_Run]):
             self._skip(state, invoice, key, record, why)
             return
         self._book(state, invoice, key, record, digest)
+
+    def _held_back(self, state: _Run, invoice: Invoice) -> bool:
+        """Report an invoice dated after ``sync_until``; nothing is stored for it."""
+        later = self._beyond_until(self.settings, invoice.invoice_date, "dated")
+        if later is None:
+            return False
+        state.add(
+            RecordResult(
+                invoice.source_id,
+                Action.SKIPPED,
+                label=_label(invoice),
+                source=invoice.source,
+                reason=later,
+            )
+        )
+        return True
 
     def _skip(
         self,
@@ -1082,6 +1100,8 @@ class InvoicePipeline(PipelineBase[_Run]):
                     self._skip(
                         state, invoice, key, record, "a draft (concept) invoice is never booked"
                     )
+                    continue
+                if self._held_back(state, invoice):
                     continue
                 if cutoff is not None and invoice.invoice_date < cutoff:
                     self._skip(

@@ -440,7 +440,7 @@ class PayoutPipeline(PipelineBase[_PayoutState]):
         for done, (payout, key) in enumerate(zip(payouts, keys, strict=True), start=1):
             self._one(state, payout, key, records.get(key), cutoff)
             self._tick(state, done, total)
-        if not state.dry_run and not only_retry:
+        if not state.dry_run and not only_retry and self._saves_cursor(self.settings):
             self.store.set_cursor(self.name, _CURSOR, batch.cursor, now=self.clock.now())
 
     def _read(self, only_retry: bool) -> PayoutBatch:
@@ -568,6 +568,18 @@ class PayoutPipeline(PipelineBase[_PayoutState]):
             and record.extra.get("policy") == policy
         ):
             state.unchanged += 1
+            return
+        later = self._beyond_until(self.settings, payout.date, "settled")
+        if later is not None:
+            state.add(
+                RecordResult(
+                    payout.source_id,
+                    Action.SKIPPED,
+                    label=_label(payout),
+                    source=payout.source,
+                    reason=later,
+                )
+            )
             return
         if cutoff is not None and payout.date < cutoff:
             why = (

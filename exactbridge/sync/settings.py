@@ -2,8 +2,9 @@
 
 The booking rules themselves (debtors, periods, VAT, ledgers, numbering...) are the
 :class:`~exactbridge.mapping.BookingConfig`; these are the engine's own options:
-"sync from date", "export existing invoices" (backfill), what to do when a booked
-invoice changes or disappears in the source, and whether to attach its PDF.
+"sync from date" (and an end date for one-off exports), "export existing invoices"
+(backfill), what to do when a booked invoice changes or disappears in the source, and
+whether to attach its PDF.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ def _delete_policy(value: object) -> DeletePolicy:
     return result
 
 
-def _optional_date(value: object) -> dt.date | None:
+def _date_setting(key: str, value: object) -> dt.date | None:
     if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
         return value
     if isinstance(value, str):
@@ -70,9 +71,24 @@ def _optional_date(value: object) -> dt.date | None:
             return dt.date.fromisoformat(value)
         except ValueError:
             pass
-    raise ConfigurationError(
-        f"got {value!r}", key="sync.sync_from", expected="a date such as 2025-01-01"
-    )
+    raise ConfigurationError(f"got {value!r}", key=key, expected="a date such as 2025-01-01")
+
+
+def _sync_from(value: object) -> dt.date | None:
+    return _date_setting("sync.sync_from", value)
+
+
+def _sync_until(value: object) -> dt.date | None:
+    return _date_setting("sync.sync_until", value)
+
+
+def _until_after_from(instance: SyncSettings, attribute: Any, value: dt.date | None) -> None:
+    if value is not None and instance.sync_from is not None and value < instance.sync_from:
+        raise ConfigurationError(
+            f"{value} is before sync_from {instance.sync_from}",
+            key="sync.sync_until",
+            expected=f"a date on or after {instance.sync_from}",
+        )
 
 
 def _flag(key: str) -> Any:
@@ -89,6 +105,12 @@ class SyncSettings:
 
     - ``sync_from``: invoices dated before this day are not booked (the seeds'
       "sync from date"); ``None``: no lower bound.
+    - ``sync_until``: the last day to book, for a one-off export of a date range
+      (``sync_from`` to ``sync_until``, both included). Invoices and payouts dated
+      later are reported as skipped but *not* recorded in the state store, and the
+      run keeps the source's cursor where it was, so a later run without the bound
+      still reads and books them. Changes to what is booked already are handled as
+      always, whatever their date. ``None``: no upper bound.
     - ``backfill``: "export existing invoices". ``False`` books only invoices dated
       on or after the pipeline's first run (remembered in the state store), so
       switching an integration on does not push years of history into Exact.
@@ -103,7 +125,10 @@ class SyncSettings:
     (datetime.date(2025, 1, 1), 'reverse', True)
     """
 
-    sync_from: dt.date | None = attrs.field(default=None, converter=_optional_date)
+    sync_from: dt.date | None = attrs.field(default=None, converter=_sync_from)
+    sync_until: dt.date | None = attrs.field(
+        default=None, converter=_sync_until, validator=_until_after_from
+    )
     backfill: bool = attrs.field(default=True, validator=_flag("sync.backfill"))
     on_change: ChangePolicy = attrs.field(default=ChangePolicy.UPDATE, converter=_change_policy)
     on_delete: DeletePolicy = attrs.field(default=DeletePolicy.REVERSE, converter=_delete_policy)

@@ -11,6 +11,7 @@ import pytest
 
 from exactbridge.cli import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, build_parser, main
 from exactbridge.cli._sync import EXIT_BUSY, Seams, run_command
+from exactbridge.config import ConfigFileError
 from exactbridge.exact import SQLiteTokenStore, Token
 from exactbridge.sync import RunLock, SQLiteStateStore
 from exactbridge.testing import (
@@ -268,3 +269,41 @@ def test_a_file_pattern_that_is_not_text_names_the_key(setup: Setup) -> None:
     )
     with pytest.raises(Exception, match=r"pipelines\.hockey\.source\.files"):
         setup.run("sync", "hockey")
+
+
+def test_sync_from_until_exports_one_month_and_a_plain_sync_books_the_rest(
+    setup: Setup, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _config(setup.folder)  # invoices of 1 March, 1 April and 1 May 2025
+    argv = ("sync", "club", "--from", "2025-04-01", "--until", "2025-04-30", "--json")
+    assert setup.run(*argv) == EXIT_OK
+    report = json.loads(capsys.readouterr().out)
+    assert report["counts"]["booked"] == 1
+    assert report["counts"]["skipped"] == 2
+    reasons = sorted(row["reason"] for row in report["results"] if row["action"] == "skipped")
+    assert reasons == [
+        "dated 2025-03-01, before the sync-from date 2025-04-01",
+        "dated 2025-05-01, after the sync-until date 2025-04-30; left for a later run",
+    ]
+    with setup.exact.client(DIVISION) as exact:
+        dates = sorted(entry.entry_date for entry in exact.sales_entries.iterate())
+    assert dates == [dt.date(2025, 4, 1)]
+
+    assert setup.run("sync", "club", "--json") == EXIT_OK
+    assert json.loads(capsys.readouterr().out)["counts"]["booked"] == 2
+    with setup.exact.client(DIVISION) as exact:
+        dates = sorted(entry.entry_date for entry in exact.sales_entries.iterate())
+    assert dates == [dt.date(2025, 3, 1), dt.date(2025, 4, 1), dt.date(2025, 5, 1)]
+
+
+def test_until_before_from_and_a_bad_date_are_refused_before_any_call(
+    setup: Setup, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _config(setup.folder, sync="sync_from = 2025-04-01")
+    with pytest.raises(ConfigFileError, match=r"sync\.sync_until: 2025-03-31 is before"):
+        setup.run("sync", "club", "--until", "2025-03-31")
+    with pytest.raises(SystemExit) as exited:
+        setup.run("sync", "club", "--until", "2025-04-31")
+    assert exited.value.code == 2
+    assert "'2025-04-31' is not a date" in capsys.readouterr().err
+    assert setup.exact.calls == []

@@ -472,3 +472,59 @@ def test_a_failed_record_read_again_is_reported_once(world: World) -> None:
     world.touch(broken)  # still broken, but changed: the incremental read returns it
     second = world.run()
     assert [r.record_id for r in second.failed] == [broken["id"]]
+
+
+# -- a one-off export of a date range -------------------------------------------------------
+
+
+def test_sync_until_books_the_range_and_leaves_later_invoices_for_a_later_run(
+    world: World,
+) -> None:
+    invoices = seed(world)  # dated 3 March, 12 March and 2 April 2025
+    world.settings = SyncSettings(sync_from="2025-03-01", sync_until="2025-03-31")
+    pipeline = world.pipeline()
+    report = pipeline.run()
+    assert report.status is RunStatus.SUCCEEDED, report.as_dict()
+    assert sorted(world.books.entries()) == ["F25-001", "F25-002"]
+    (held,) = report.skipped
+    assert held.record_id == invoices[2]["id"]
+    assert held.reason == (
+        "dated 2025-04-02, after the sync-until date 2025-03-31; left for a later run"
+    )
+    # Nothing is stored for the held-back invoice, and the cursor did not move on past it.
+    assert world.store.get(world.key(invoices[2])) is None
+    assert world.store.get_cursor(pipeline.name, "source") is None
+
+    # The same bounded run again books nothing new and reports the April invoice again.
+    again = world.run()
+    assert [r.record_id for r in again.skipped] == [invoices[2]["id"]]
+    assert again.booked == ()
+
+    # Without the end date the April invoice is read (no cursor skipped it) and booked.
+    world.settings = SyncSettings(sync_from="2025-03-01")
+    later = world.run()
+    assert [r.record_id for r in later.booked] == [invoices[2]["id"]]
+    entries = world.books.entries()
+    assert sorted(entries) == ["F25-001", "F25-002", "F25-003"]
+    assert gross(entries["F25-003"]) == total(invoices[2])
+    assert world.store.get_cursor(pipeline.name, "source") is not None
+
+
+def test_without_sync_until_every_invoice_from_sync_from_on_is_booked(world: World) -> None:
+    seed(world)
+    world.settings = SyncSettings(sync_from="2025-03-01")
+    report = world.run()
+    assert len(report.booked) == 3
+    assert report.skipped == ()
+    assert sorted(world.books.entries()) == ["F25-001", "F25-002", "F25-003"]
+
+
+def test_a_booked_invoice_changed_after_sync_until_is_still_updated(world: World) -> None:
+    invoices = seed(world)
+    world.run()  # all three booked
+    set_lines(invoices[2], [("Module 2", 2, "450.00", "VH")])
+    world.touch(invoices[2])
+    world.settings = SyncSettings(sync_until="2025-03-31")
+    report = world.run()
+    assert [r.record_id for r in report.updated] == [invoices[2]["id"]]
+    assert gross(world.books.entries()["F25-003"]) == total(invoices[2])

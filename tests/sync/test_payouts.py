@@ -400,6 +400,30 @@ def test_payouts_before_sync_from_are_skipped(world: World) -> None:
     assert world.posts() == 2  # the seeded account and sales entry only
 
 
+def test_payouts_after_sync_until_wait_for_a_later_run(world: World) -> None:
+    world.invoice("F-1", "40.00")
+    world.invoice("F-2", "25.00")
+    early = world.settle(("F-1", "40.00"), date=dt.date(2026, 1, 5))
+    late = world.settle(("F-2", "25.00"), date=dt.date(2026, 1, 20))
+    bounded = world.pipeline(settings=SyncSettings(sync_until=dt.date(2026, 1, 10)))
+
+    report = bounded.run()
+
+    assert [row.record_id for row in report.booked] == [early]
+    [row] = report.skipped
+    assert row.record_id == late
+    assert row.reason == (
+        "settled 2026-01-20, after the sync-until date 2026-01-10; left for a later run"
+    )
+    assert world.record(late) is None  # nothing stored for it
+    assert world.open_refs() == {"F-2"}
+
+    later = world.pipeline(settings=SyncSettings()).run()
+    assert [row.record_id for row in later.booked] == [late]
+    assert world.open_refs() == set()
+    assert len(world.bank_entries()) == 2
+
+
 # -- exactly once ----------------------------------------------------------------------
 
 
