@@ -235,7 +235,16 @@ class FakeEduframe:
         custom: Mapping[str, Any] | None = None,
         **fields: Any,
     ) -> dict[str, Any]:
-        """Add an account (address and custom fields included, as the API returns them)."""
+        """Add an account (address and custom fields included, as the API returns them).
+
+        ``account_type`` is Eduframe's ``"personal"`` or ``"business"``; anything else is
+        refused here (``ValueError``), as Eduframe would never send it. To test how a
+        client copes with a malformed account, put one in ``accounts`` by hand.
+        """
+        if account_type not in ("personal", "business"):
+            raise ValueError(
+                f"account_type {account_type!r} is not Eduframe's (expected personal or business)"
+            )
         account_id = self._next_id("account")
         now = self._stamp()
         account: dict[str, Any] = {

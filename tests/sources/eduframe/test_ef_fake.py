@@ -6,6 +6,7 @@ import base64
 import json
 
 import httpx
+import pytest
 
 from exactbridge.testing.clock import FakeClock
 from exactbridge.testing.eduframe import FakeEduframe
@@ -54,3 +55,13 @@ def test_unauthorized_and_pdf_shapes():
     assert json.loads(denied.text)["code"] == 401
     pdf = json.loads(raw(fake, "https://api.eduframe.nl/api/v1/invoices/1/pdf").text)
     assert base64.b64decode(pdf["data"]).startswith(b"%PDF")
+
+
+def test_add_account_refuses_an_account_type_eduframe_never_sends() -> None:
+    fake = FakeEduframe()
+    with pytest.raises(ValueError, match="'company' is not Eduframe's"):
+        fake.add_account("Academie De Brug", account_type="company")
+    assert fake.accounts == {}
+    assert fake.add_account("Academie De Brug", account_type="business")["account_type"] == (
+        "business"
+    )
