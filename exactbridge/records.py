@@ -145,6 +145,9 @@ class InvoiceLine:
     line has ``is_discount=True`` and usually a negative amount. ``vat_category`` is the
     source's own VAT category (an id, a name or a percentage, as text) and ``vat_rate``
     the rate as a fraction (``Decimal("0.21")``) when the source states it.
+    ``ledger_account``, ``cost_center`` and ``cost_unit`` are the line's own GL
+    account, cost centre and cost unit codes where the source carries them (Coachview's
+    ``grootboekrekening`` and ``kostenplaats``); the ledger mapping uses them first.
     """
 
     description: str
@@ -161,6 +164,9 @@ class InvoiceLine:
     is_discount: bool = False
     service_period: ServicePeriod | None = None
     source_line_id: str | None = None
+    ledger_account: str | None = None
+    cost_center: str | None = None
+    cost_unit: str | None = None
 
 
 @attrs.frozen

@@ -1134,7 +1134,10 @@ class NewSalesEntry(WriteModel):
     """A new ``salesentry/SalesEntries`` record with its lines (at least one).
 
     ``journal`` is the journal **code** (``"70"``), not its ID. ``entry_id`` may be
-    chosen by the caller (a client-generated GUID).
+    chosen by the caller (a client-generated GUID). ``type`` is 20 (sales entry) or 21
+    (credit note); left out, Exact takes it from the sign of the total. Whether Exact
+    keeps a posted 20 on a negative total is not documented: the fake's
+    ``sales_entry_type`` option plays both answers.
     """
 
     customer: uuid.UUID = _required("Customer")
@@ -1145,6 +1148,7 @@ class NewSalesEntry(WriteModel):
         metadata={WIRE: "SalesEntryLines", CODEC: None},
     )
     entry_id: uuid.UUID | None = wire("EntryID")
+    type: SalesEntryType | int | None = wire("Type")
     entry_date: _dt.date | None = wire("EntryDate")
     due_date: _dt.date | None = wire("DueDate")
     reporting_period: int | None = wire("ReportingPeriod")

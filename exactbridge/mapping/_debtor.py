@@ -266,6 +266,19 @@ def _resolve(invoice: Invoice, reference: ReferenceData, policy: DebtorPolicy) -
             "no existing Exact account matches the customer and creating accounts is switched off",
             fix="set debtor.create_missing = true, or create the customer in Exact first",
         )
+    if code is None and not policy.let_exact_number:
+        tried = ", ".join(_field_for(option, policy) for option in policy.code_sources)
+        fail(
+            invoice,
+            tried,
+            f"{_POLICY}.code_sources",
+            None,
+            f"the debtor has no debtor number in any configured option ({tried}) and "
+            "matched no existing customer",
+            fix="fill one of those fields in the source, add a code source that the debtor "
+            "has to debtor.code_sources, or set debtor.let_exact_number = true to let Exact "
+            "number new customers",
+        )
     padded = pad_account_code(code) if code is not None else None
     draft = account_draft(invoice, party, padded, None)
     return DebtorDecision(DebtorAction.CREATE, code=padded, account=draft, code_source=code_source)
@@ -283,7 +296,9 @@ def resolve_debtor(
     the e-mail address and the VAT number (each switchable). A match is kept as it
     is, or overwritten with the source's data when ``overwrite_existing`` is on; no
     match creates an account with the candidate code (right-aligned to 18
-    characters) when ``create_missing`` is on. A match on a supplier-only relation is
-    refused. Anything else raises :class:`~exactbridge.errors.MappingError`.
+    characters) when ``create_missing`` is on; with no candidate code either, the
+    invoice fails unless ``let_exact_number`` lets Exact number the new customer. A
+    match on a supplier-only relation is refused. Anything else raises
+    :class:`~exactbridge.errors.MappingError`.
     """
     return _resolve(invoice, reference, policy)

@@ -25,6 +25,8 @@ _TABLE_NAMES = {
 
 
 def _line_key(line: InvoiceLine, source: LedgerSource) -> object:
+    if source is LedgerSource.LINE:
+        return None
     if source is LedgerSource.COURSE_EDITION:
         return line.course_edition
     if source is LedgerSource.COURSE_TEMPLATE:
@@ -34,6 +36,16 @@ def _line_key(line: InvoiceLine, source: LedgerSource) -> object:
     if source is LedgerSource.INCOME_CATEGORY:
         return line.income_category
     return line.vat_category
+
+
+def _own(invoice: Invoice, line: InvoiceLine, index: int, name: str) -> str | None:
+    """The line's own ``name`` code, stripped (``None`` when blank)."""
+    value: object = getattr(line, name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        fail(invoice, f"lines[{index}].{name}", _POLICY, value, "expected a text")
+    return value.strip() or None
 
 
 def resolve_ledger(
@@ -54,6 +66,16 @@ def resolve_ledger(
         gl_account = mapping.discount_account
         gl_field, gl_policy = f"lines[{index}].is_discount", f"{_POLICY}.discount_account"
     for source, table in mapping.tables:
+        if source is LedgerSource.LINE:
+            own_gl = _own(invoice, line, index, "ledger_account")
+            if gl_account is None and own_gl is not None:
+                gl_account = own_gl
+                gl_field = gl_policy = f"lines[{index}].ledger_account"
+            if cost_center is None:
+                cost_center = _own(invoice, line, index, "cost_center")
+            if cost_unit is None:
+                cost_unit = _own(invoice, line, index, "cost_unit")
+            continue
         key = _line_key(line, source)
         if key is None:
             continue

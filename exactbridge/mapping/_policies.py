@@ -80,8 +80,14 @@ class CreditNoteMode(enum.Enum):
 
 
 class LedgerSource(enum.Enum):
-    """A table of :class:`LedgerMapping` that can choose a line's GL account."""
+    """A table of :class:`LedgerMapping` that can choose a line's GL account.
 
+    ``LINE`` is no table: it stands for the line's own ``ledger_account``,
+    ``cost_center`` and ``cost_unit`` (as the source sent them) at its place in
+    :attr:`LedgerMapping.order`.
+    """
+
+    LINE = "line"
     COURSE_EDITION = "course_edition"
     COURSE_TEMPLATE = "course_template"
     PRODUCT = "product"
@@ -258,6 +264,11 @@ class DebtorPolicy:
     - ``guest_debtor_code``: the customer for invoices without a party (Virtuagym
       "Debtor number for guest orders");
     - ``create_missing``: create a customer that does not exist yet;
+    - ``let_exact_number``: when no code source gives a debtor number and nothing
+      matched, create the customer *without* a code and let Exact number it. Off by
+      default: the code sources are the only ways to a debtor number (Coachview's
+      options 1-3), so such an invoice fails with a ``MappingError`` naming the fields
+      tried, and the batch goes on;
     - ``overwrite_existing``: update an existing customer with the source's data
       (Coachview's "Ticked means that the data of an existing relation is overwritten");
     - ``refuse_supplier_codes``: never book sales on a relation that is only a
@@ -273,6 +284,7 @@ class DebtorPolicy:
     match_by_vat_number: bool = True
     guest_debtor_code: str | None = attrs.field(default=None, converter=_code_or_none)
     create_missing: bool = True
+    let_exact_number: bool = False
     overwrite_existing: bool = False
     refuse_supplier_codes: bool = True
 
@@ -479,6 +491,7 @@ def _targets(value: Mapping[str, Any] | None) -> Mapping[str, LedgerTarget]:
 
 
 _DEFAULT_LEDGER_ORDER = (
+    LedgerSource.LINE,
     LedgerSource.COURSE_EDITION,
     LedgerSource.COURSE_TEMPLATE,
     LedgerSource.PRODUCT,
@@ -491,8 +504,9 @@ _DEFAULT_LEDGER_ORDER = (
 class LedgerMapping:
     """Revenue GL account, cost center and cost unit of each line.
 
-    The tables are tried in ``order`` (by default course edition -> course template
-    -> product -> income category -> VAT category); for each of GL account, cost
+    The tables are tried in ``order`` (by default the line's own values -> course
+    edition -> course template -> product -> income category -> VAT category); for
+    each of GL account, cost
     center and cost unit the first table that fills it in wins, then the defaults
     (``default_account``: Virtuagym "Ledger account revenue", Eduframe "Ledger code").
     Each table value is a GL account code or a table with ``gl_account``,
@@ -540,8 +554,11 @@ class LedgerMapping:
             LedgerSource.COURSE_TEMPLATE: ("by_course_template", self.by_course_template),
             LedgerSource.COURSE_EDITION: ("by_course_edition", self.by_course_edition),
         }
-        ordered = []
+        ordered: list[tuple[LedgerSource, dict[str, LedgerTarget]]] = []
         for source in self.order:
+            if source is LedgerSource.LINE:
+                ordered.append((source, {}))
+                continue
             name, table = tables[source]
             normalized: dict[str, LedgerTarget] = {}
             for key, target in table.items():
@@ -563,7 +580,7 @@ class LedgerMapping:
 
     @property
     def tables(self) -> tuple[tuple[LedgerSource, dict[str, LedgerTarget]], ...]:
-        """The non-empty tables in ``order``, keyed by normalised key."""
+        """The non-empty tables in ``order``, keyed by normalised key (``LINE``: empty)."""
         return self._tables
 
 

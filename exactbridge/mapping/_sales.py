@@ -98,6 +98,9 @@ def _line_rules(
         line.course_template,
         line.product,
         line.income_category,
+        line.ledger_account,
+        line.cost_center,
+        line.cost_unit,
         line.is_discount is True,
     )
     cache = reference.rules_cache

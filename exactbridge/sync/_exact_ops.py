@@ -312,6 +312,7 @@ class DivisionSession:
         return NewSalesEntry(
             customer=customer,
             journal=draft.journal,
+            type=int(draft.type.value),
             lines=self.sales_lines(draft),
             entry_date=draft.entry_date,
             reporting_year=draft.reporting_year,

@@ -58,9 +58,19 @@ def test_debtor_number_options_fall_back_in_order(ref, internal, external, expec
     assert resolve_debtor(invoice(party=who), ref, policy).code == PAD(expected)
 
 
-def test_no_option_provides_a_debtor_number_lets_exact_assign_the_code(ref):
+def test_no_option_provides_a_debtor_number_fails_naming_the_options_tried(ref):
+    who = party(internal_number=None, email=None, vat_number=None)
+    policy = DebtorPolicy(code_sources=("internal_number", "external_number"))
+    with pytest.raises(MappingError) as caught:
+        resolve_debtor(invoice(party=who), ref, policy)
+    message = str(caught.value)
+    assert "party.internal_number, party.external_number" in message
+    assert "debtor.let_exact_number = true" in message
+
+
+def test_with_let_exact_number_a_debtor_without_number_is_created_without_code(ref):
     who = party(internal_number=None)
-    decision = resolve_debtor(invoice(party=who), ref, DebtorPolicy())
+    decision = resolve_debtor(invoice(party=who), ref, DebtorPolicy(let_exact_number=True))
     assert decision.action is DebtorAction.CREATE
     assert decision.code is None
     assert decision.account is not None

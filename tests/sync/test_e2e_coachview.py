@@ -44,6 +44,8 @@ CONFIG: dict[str, Any] = {
     "numbering": {"enabled": False},
 }
 _PERCENT = {"VH": Decimal(21), "VL": Decimal(9), "V0": Decimal(0), "VX": Decimal(21)}
+# The line's own grootboekrekening, as a Coachview administrator sets it per product.
+_LEDGER = {"VH": "8000", "VL": "8010", "V0": "8020", "VX": "8000"}
 
 
 def guid() -> str:
@@ -186,7 +188,7 @@ def set_lines(invoice: dict[str, Any], lines: list[tuple[str, int, str, str]]) -
                 "bedragExclBtw": amount,
                 "btwPercentage": _PERCENT[code],
                 "btwCode": code,
-                "grootboekrekening": "8000",
+                "grootboekrekening": _LEDGER[code],
             }
         )
     excl = sum((row["bedragExclBtw"] for row in rows), Decimal(0))

@@ -343,9 +343,23 @@ def test_header_vat_override_goes_to_the_last_vat_line(
 
 
 def test_read_only_header_amounts_are_ignored(domain: ExactDomain, seeded: SeededDivision) -> None:
-    body = sales_body(seeded, AmountFC=Decimal(999), AmountDC=Decimal(999), Type=21, Status=50)
+    body = sales_body(seeded, AmountFC=Decimal(999), AmountDC=Decimal(999), Status=50)
     entry = post_sales(domain, body)
     assert (entry["AmountFC"], entry["Type"], entry["Status"]) == (Decimal("121.00"), 20, 20)
+
+
+def test_a_posted_type_is_kept_and_an_unknown_one_refused(
+    domain: ExactDomain, seeded: SeededDivision
+) -> None:
+    negative = sales_body(seeded, line(seeded, "8000", "-50", VATCode="2"), Type=20)
+    entry = post_sales(domain, negative)
+    assert (entry["Type"], entry["TypeDescription"], entry["AmountFC"]) == (
+        20,
+        "Sales entry",
+        Decimal("-60.50"),
+    )
+    with pytest.raises(FakeODataError, match="Type"):
+        post_sales(domain, sales_body(seeded, Type=40))
 
 
 def test_type_follows_the_sign_of_the_total(domain: ExactDomain, seeded: SeededDivision) -> None:

@@ -302,8 +302,18 @@ class AsyncAccountService(AsyncResourceService[M, N]):
     async def find_by_code(
         self, code: str | int, *, select: Sequence[str] | None = None
     ) -> M | None:
-        """The account with this code (padding added for you), or ``None``."""
-        return await self.first(filter=P("Code") == pad_account_code(code), select=select)
+        """The account with this code, or ``None``.
+
+        A numeric code is compared right-aligned to 18 characters, as Exact stores it
+        (``Code eq '             42'``). How Exact stores a code with letters (a
+        prefixed ``CV00042``) is not documented, so such a code is compared with its
+        spaces trimmed (``trim(Code) eq 'CV00042'``), which finds it either way.
+        """
+        padded = pad_account_code(code)
+        plain = padded.strip()
+        if plain.isdigit():
+            return await self.first(filter=P("Code") == padded, select=select)
+        return await self.first(filter=P("Code").trim() == plain, select=select)
 
 
 class AsyncSalesEntryService(AsyncResourceService[M, N]):

@@ -129,6 +129,8 @@ def _line(line: CvInvoiceLine, *, credit: bool = False) -> InvoiceLine:
         vat_category=category,
         vat_rate=rate,
         income_category=line.ledger_account,
+        ledger_account=line.ledger_account,
+        cost_center=line.cost_center,
         course_template=line.course_definition_code,
         course_edition=line.course_code,
         # A discount runs against the invoice's sign: on a credit invoice every line is
@@ -150,10 +152,11 @@ def invoice_to_record(
 ) -> Invoice:
     """A Coachview invoice as a canonical :class:`~exactbridge.records.Invoice`.
 
-    ``income_category`` of each line is its ledger account (``grootboekrekening``),
-    ``course_edition``/``course_template`` its course and course-definition codes.
-    The cost centre (``kostenplaats``) is kept in ``attributes["cost_center"]`` when
-    all lines share one (the canonical line has no cost-centre field).
+    Each line carries its own ledger account (``grootboekrekening``, also as its
+    ``income_category`` so ``ledger.by_income_category`` can remap it) and cost centre
+    (``kostenplaats``); ``course_edition``/``course_template`` are its course and
+    course-definition codes. ``attributes["cost_center"]`` holds the cost centre when
+    all lines share one.
     """
     attributes: dict[str, str] = {}
     for key, value in (

@@ -59,6 +59,15 @@ class ExactDomain:
       ``opening + sum(lines) = closing``; with ``-1`` a line carries the counter
       account's sign (crediting the debtor is negative) and ``opening - sum(lines) =
       closing``. Exact's real convention is not documented (reference §5.10);
+    * ``sales_entry_type``: ``"as_posted"`` (default) or ``"by_sign"``: whether a
+      sales entry keeps the ``Type`` (20 entry, 21 credit note) it was posted with, or
+      Exact derives it from the sign of the total (a negative total becomes 21). Not
+      documented either (reference, SalesEntries: UNCERTAIN); an entry posted without
+      a ``Type`` gets it from its sign in both modes;
+    * ``account_code_alignment``: ``"all"`` (default) or ``"numeric"``: whether an
+      account ``Code`` with letters (``CV00042``) is right-aligned to 18 characters like
+      a numeric one, or stored as given. Numeric codes are always right-aligned (that
+      part is documented); the rest is not (reference, Accounts: Code);
     * ``base_url``: the host used in attachment ``Url`` values;
     * ``new_id``: the GUID factory (``uuid.uuid4``), injectable for reproducible ids.
     """
@@ -69,6 +78,8 @@ class ExactDomain:
         *,
         language: str = "en",
         receipt_sign: int = 1,
+        sales_entry_type: str = "as_posted",
+        account_code_alignment: str = "all",
         base_url: str = "https://start.exactonline.nl",
         new_id: Callable[[], uuid.UUID] = uuid.uuid4,
     ) -> None:
@@ -76,6 +87,17 @@ class ExactDomain:
             raise ValueError(f"language must be 'en' or 'nl', not {language!r}")
         if receipt_sign not in (1, -1):
             raise ValueError(f"receipt_sign must be 1 or -1, not {receipt_sign!r}")
+        if sales_entry_type not in ("as_posted", "by_sign"):
+            raise ValueError(
+                f"sales_entry_type must be 'as_posted' or 'by_sign', not {sales_entry_type!r}"
+            )
+        self.sales_entry_type = sales_entry_type
+        if account_code_alignment not in ("all", "numeric"):
+            raise ValueError(
+                "account_code_alignment must be 'all' or 'numeric', "
+                f"not {account_code_alignment!r}"
+            )
+        self.account_code_alignment = account_code_alignment
         self._now = now
         self.language = language
         self.receipt_sign = receipt_sign
@@ -103,8 +125,13 @@ class ExactDomain:
     # -- options --------------------------------------------------------------------
     @property
     def options(self) -> dict[str, Any]:
-        """The options the rules read (receipt sign, base URL)."""
-        return {"receipt_sign": self.receipt_sign, "base_url": self.base_url}
+        """The options the rules read (receipt sign, sales entry type, base URL)."""
+        return {
+            "receipt_sign": self.receipt_sign,
+            "sales_entry_type": self.sales_entry_type,
+            "account_code_alignment": self.account_code_alignment,
+            "base_url": self.base_url,
+        }
 
     # -- registry -------------------------------------------------------------------
     def entity_set(self, path: str) -> EntitySet | None:

@@ -377,7 +377,8 @@ _SALES_ENTRY = _fields(
         _f("ProcessNumber", I32),
         _f("Status", I16, "o"),
         _f("StatusDescription", S, "o"),
-        _f("Type", I32, "o"),
+        # Writable: 20 sales entry, 21 credit note (see rules_entries.sales_entry_type).
+        _f("Type", I32),
         _f("TypeDescription", S, "o"),
     ]
 )

@@ -731,7 +731,11 @@ class SalesEntryRules(TableRules):
         entry["AmountDC"] = round_cents(total * rate)
         entry["VATAmountFC"] = tax_total
         entry["VATAmountDC"] = sum((line["VATAmountDC"] for line in lines), _ZERO)
-        entry["Type"] = 20 if total >= _ZERO else 21
+        posted = entry.get("Type")
+        if posted is not None and posted not in (20, 21):
+            problems.add("invalid", label="Type")
+            return
+        entry["Type"] = sales_entry_type(tx, posted, total)
         entry["TypeDescription"] = _TRANSACTION_TYPES[entry["Type"]]
 
     def _link_document(self, tx: Txn, entry: Row, previous: object) -> None:
@@ -804,13 +808,28 @@ class SalesEntryRules(TableRules):
         problems.raise_if_any()
 
 
+def sales_entry_type(tx: Txn, posted: object, total: Decimal) -> int:
+    """The ``Type`` Exact gives a sales entry: 20 (entry) or 21 (credit note).
+
+    Whether Exact keeps a posted ``Type`` or derives it from the sign of the total is
+    not documented (UNCERTAIN in the reference), so the fake does either:
+    ``sales_entry_type="as_posted"`` (the default) keeps a posted 20 or 21, and only
+    an entry posted without one gets it from its sign; ``"by_sign"`` always uses the
+    sign (a negative total is a credit note whatever was posted).
+    """
+    mode = tx.options.get("sales_entry_type", "as_posted")
+    if mode == "as_posted" and isinstance(posted, int) and posted in (20, 21):
+        return posted
+    return 20 if total >= _ZERO else 21
+
+
 def book_sales_entry(tx: Txn, entry_id: uuid.UUID) -> None:
     """Recompute a sales entry's totals and book its ledger lines and receivable."""
     entry = tx.table("SalesEntries")[entry_id]
     lines = sorted(tx.find("SalesEntryLines", EntryID=entry_id), key=lambda r: r["LineNumber"])
     rate: Decimal = entry.get("Rate") or _ONE
     total = sum((_line_total(line, tx) for line in lines), _ZERO)
-    entry_type = 20 if total >= _ZERO else 21
+    entry_type = sales_entry_type(tx, entry.get("Type"), total)
     totals = {
         "AmountFC": total,
         "AmountDC": round_cents(total * rate),

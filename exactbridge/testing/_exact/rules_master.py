@@ -112,6 +112,18 @@ def _strip(value: object) -> str:
     return "" if value is None else str(value).strip()
 
 
+def account_code_as_stored(tx: Txn, code: str) -> str:
+    """An account ``Code`` as the fake stores it (option ``account_code_alignment``).
+
+    Exact right-aligns numeric codes to 18 characters (documented). What it does with
+    a code holding letters is not documented: ``"all"`` (the default) right-aligns it
+    as well, ``"numeric"`` keeps it as given, without padding.
+    """
+    if code.isdigit() or tx.options.get("account_code_alignment", "all") == "all":
+        return code.rjust(18)
+    return code
+
+
 def _name_of(tx: Txn, table: str, key: object, field: str = "Name") -> Any:
     if key is None:
         return None
@@ -192,7 +204,7 @@ class AccountRules(TableRules):
                 if other_code.isdigit():
                     highest = max(highest, int(other_code))
             code = str(highest + 1)
-        row["Code"] = code.rjust(18)
+        row["Code"] = account_code_as_stored(tx, code)
         country = _strip(row.get("Country")).upper()
         row["Country"] = country.ljust(3) if country else None
         row["CountryName"] = _COUNTRY_NAMES.get(country) if country else None
