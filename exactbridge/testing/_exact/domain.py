@@ -94,8 +94,7 @@ class ExactDomain:
         self.sales_entry_type = sales_entry_type
         if account_code_alignment not in ("all", "numeric"):
             raise ValueError(
-                "account_code_alignment must be 'all' or 'numeric', "
-                f"not {account_code_alignment!r}"
+                f"account_code_alignment must be 'all' or 'numeric', not {account_code_alignment!r}"
             )
         self.account_code_alignment = account_code_alignment
         self._now = now
