@@ -127,9 +127,11 @@ class VatSplit:
 class SalesEntryLineDraft:
     """One line of a sales entry (``SalesEntryLines``).
 
-    ``amount_excl_vat`` goes to ``AmountFC`` and ``vat_amount`` to ``VATAmountFC``
-    (sent explicitly so Exact books exactly the VAT computed here); ``vat_percentage``
-    is the code's rate as a fraction; ``date_from``/``date_to`` are the line's
+    ``vat_amount`` goes to ``VATAmountFC`` (sent explicitly so Exact books exactly
+    the VAT computed here) and :attr:`amount_fc` to ``AmountFC``: the amount excluding
+    VAT, or including it when ``vat_included`` (the VAT code is an "including" code,
+    Exact type ``I``, whose ``AmountFC`` Exact reads as the gross amount);
+    ``vat_percentage`` is the code's rate as a fraction; ``date_from``/``date_to`` are the line's
     service period (``From``/``To``) when the period policy sends them.
     """
 
@@ -147,11 +149,17 @@ class SalesEntryLineDraft:
     date_to: dt.date | None = None
     is_discount: bool = False
     source_line_id: str | None = None
+    vat_included: bool = False
 
     @property
     def amount_incl_vat(self) -> Decimal:
         """Net plus VAT."""
         return self.amount_excl_vat + self.vat_amount
+
+    @property
+    def amount_fc(self) -> Decimal:
+        """What the line's ``AmountFC`` must say: gross for an including VAT code, else net."""
+        return self.amount_incl_vat if self.vat_included else self.amount_excl_vat
 
 
 @attrs.frozen

@@ -28,7 +28,12 @@ from exactbridge.mapping._ledger import resolve_ledger
 from exactbridge.mapping._numbering import compose_entry_number, describe_invoice
 from exactbridge.mapping._period import _select
 from exactbridge.mapping._policies import BookingConfig, CreditNoteMode, LedgerMapping, VatMapping
-from exactbridge.mapping._reference import JOURNAL_RETURN_INVOICE, JOURNAL_SALES, ReferenceData
+from exactbridge.mapping._reference import (
+    JOURNAL_RETURN_INVOICE,
+    JOURNAL_SALES,
+    ReferenceData,
+    VatType,
+)
 from exactbridge.mapping._vat import split_line, vat_code_for_line
 from exactbridge.records import Invoice, InvoiceLine, ServicePeriod
 
@@ -73,13 +78,14 @@ def _service_period(
 
 _RULES_CACHE_SIZE = 4096
 
-_Rules = tuple[Decimal, str, str, "str | None", "str | None"]
+_Rules = tuple[Decimal, str, str, "str | None", "str | None", bool]
 
 
 def _line_rules(
     invoice: Invoice, line: InvoiceLine, index: int, reference: ReferenceData, config: BookingConfig
 ) -> _Rules:
-    """VAT rate, padded VAT code, GL account, cost center and cost unit of a line.
+    """VAT rate, padded VAT code, GL account, cost center, cost unit of a line, and
+    whether its VAT code is an including one.
 
     The decision depends only on the line's keys, the VAT and ledger policies and the
     reference data, so successful decisions are remembered on the reference data: a
@@ -115,7 +121,14 @@ def _line_rules(
             return entry[2]
     vat_code = vat_code_for_line(invoice, line, index, reference, vat_mapping)
     gl_account, cost_center, cost_unit = resolve_ledger(invoice, line, index, reference, ledger)
-    rules = (vat_code.percentage, pad_vat_code(vat_code.code), gl_account, cost_center, cost_unit)
+    rules = (
+        vat_code.percentage,
+        pad_vat_code(vat_code.code),
+        gl_account,
+        cost_center,
+        cost_unit,
+        vat_code.type is VatType.INCLUDING,
+    )
     if key is not None:
         if len(cache) >= _RULES_CACHE_SIZE:
             cache.clear()
@@ -146,7 +159,7 @@ def map_lines(
     for index, line in enumerate(lines):
         if not isinstance(line, InvoiceLine):
             fail(invoice, f"lines[{index}]", "BookingConfig", line, "expected an InvoiceLine")
-        rate, vat_code, gl_account, cost_center, cost_unit = _line_rules(
+        rate, vat_code, gl_account, cost_center, cost_unit, included = _line_rules(
             invoice, line, index, reference, config
         )
         split = split_line(invoice, line, index, rate)
@@ -179,6 +192,7 @@ def map_lines(
                 date_from=date_from,
                 date_to=date_to,
                 is_discount=line.is_discount is True,
+                vat_included=included,
                 source_line_id=line.source_line_id
                 if isinstance(line.source_line_id, str)
                 else None,

@@ -37,7 +37,8 @@ __all__ = ["summarize", "summarize_day", "summarize_period"]
 _POLICY = "SummaryPolicy"
 _ZERO = Decimal("0.00")
 
-_LineKey = tuple[str, str, str | None, str | None, Decimal]
+# GL account, VAT code, cost center, cost unit, VAT rate, VAT code includes VAT
+_LineKey = tuple[str, str, str | None, str | None, Decimal, bool]
 
 
 @attrs.define
@@ -147,6 +148,7 @@ def _summarize(
                 line.cost_center,
                 line.cost_unit,
                 line.vat_percentage,
+                line.vat_included,
             )
             pair = amounts.get(key)
             if pair is None:
@@ -159,11 +161,12 @@ def _summarize(
     nothing: list[str] = []
     for (source, currency, label), group in sorted(groups.items()):
         drafts = []
-        for (gl_account, vat_code, cost_center, cost_unit, percentage), (net, vat) in sorted(
+        for key, (net, vat) in sorted(
             group.amounts.items(), key=lambda item: tuple(str(part) for part in item[0])
         ):
             if not net and not vat:
                 continue
+            gl_account, vat_code, cost_center, cost_unit, percentage, included = key
             drafts.append(
                 SalesEntryLineDraft(
                     gl_account=gl_account,
@@ -183,6 +186,7 @@ def _summarize(
                     ),
                     cost_center=cost_center,
                     cost_unit=cost_unit,
+                    vat_included=included,
                 )
             )
         if not drafts:

@@ -285,7 +285,7 @@ class DivisionSession:
         return [
             NewSalesEntryLine(
                 gl_account=self.gl_id(line.gl_account, record=draft.your_ref),
-                amount_fc=sign * line.amount_excl_vat,
+                amount_fc=sign * line.amount_fc,
                 vat_code=line.vat_code,
                 vat_amount_fc=sign * line.vat_amount,
                 vat_percentage=line.vat_percentage,
@@ -360,6 +360,18 @@ class DivisionSession:
             description=description,
             your_ref=your_ref,
         )
+
+    def entry_gross(self, lines: Iterable[NewSalesEntryLine]) -> Decimal:
+        """The amount including VAT of sales entry lines (``AmountFC`` is gross already
+        on a line whose VAT code is an including one)."""
+        reference = self.reference()
+        total = Decimal(0)
+        for line in lines:
+            code = reference.vat_code(line.vat_code) if line.vat_code else None
+            total += line.amount_fc
+            if code is None or code.type is not VatType.INCLUDING:
+                total += line.vat_amount_fc or Decimal(0)
+        return total
 
     def bank_entry(self, draft: BankEntryDraft, *, record: object = None) -> NewBankEntry:
         """The ``financialtransaction/BankEntries`` body of a payout draft, lines inline."""

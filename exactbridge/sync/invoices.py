@@ -998,10 +998,7 @@ class InvoicePipeline(PipelineBase[_Run]):
         self.store.mark_reversed(
             key, now=self.clock.now(), extra={"reversal_id": str(entry.entry_id)}
         )
-        amount = sum(
-            (line.amount_fc + (line.vat_amount_fc or Decimal(0)) for line in body.lines),
-            Decimal(0),
-        )
+        amount = state.session.entry_gross(body.lines)
         return _Reversal(
             period,
             None if entry.entry_id is None else str(entry.entry_id),
