@@ -33,6 +33,7 @@ from exactbridge.mapping._policies import (
     LedgerTarget,
     NumberingPolicy,
     PaymentMatchingPolicy,
+    PaymentTermsPolicy,
     PeriodPolicy,
     SummaryPolicy,
     VatMapping,
@@ -171,6 +172,7 @@ def _make_converter() -> cattrs.Converter:
         NumberingPolicy,
         SummaryPolicy,
         PaymentMatchingPolicy,
+        PaymentTermsPolicy,
         BookingConfig,
     ):
         attrs.resolve_types(cls)

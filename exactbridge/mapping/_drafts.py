@@ -170,7 +170,8 @@ class SalesEntryDraft:
     looks entries up by), ``entry_number`` the composed Int32 number (``None`` lets
     Exact number it), ``debtor`` the customer decision (which may require creating or
     updating an account first), ``source_ids`` the source invoices the entry books
-    (one, or many for a summary entry).
+    (one, or many for a summary entry), ``payment_condition`` the payment condition
+    code (``None``: Exact's default for the customer).
     """
 
     journal: str
@@ -186,6 +187,7 @@ class SalesEntryDraft:
     entry_number: int | None = None
     due_date: dt.date | None = None
     payment_reference: str | None = None
+    payment_condition: str | None = None
     credited_invoice: str | None = None
     source: str | None = None
     source_ids: tuple[str, ...] = ()

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import attrs
 
@@ -729,6 +729,64 @@ class PaymentMatchingPolicy:
                 )
 
 
+def _method_keys(value: Mapping[object, Any] | None) -> Mapping[str, Any]:
+    keys: dict[object, Any] = {}
+    for key, code in (value or {}).items():
+        keys[key.strip().casefold() if isinstance(key, str) else key] = code
+    return cast("Mapping[str, Any]", MappingProxyType(keys))
+
+
+@attrs.frozen
+class PaymentTermsPolicy:
+    """The payment condition of each sales entry (``SalesEntries.PaymentCondition``).
+
+    Club-assistent: "de incasso's die in de facturen staan via Exact Online
+    incasseren": an invoice the club collects by direct debit gets a payment
+    condition whose payment method is collection (Exact ``PaymentMethod`` ``I``), so
+    Exact's direct debit run picks it up (the customer's mandate comes from
+    :class:`~exactbridge.sync.mandates.MandatePipeline`).
+
+    - ``by_payment_method``: the invoice's payment method (the
+      ``Invoice.attributes`` value named by ``method_attribute``, compared without
+      case) -> payment condition code, e.g. ``{"incasso": "IN"}``;
+    - ``condition``: the code for every other invoice; ``None`` sends none, so Exact
+      takes the customer's sales condition (or the division's default);
+    - ``method_attribute``: the attribute holding the payment method
+      (``payment_method`` for Club-assistent and Virtuagym).
+
+    A code the division does not have fails the invoice on this policy. Summary
+    entries (``summary.mode``) mix payment methods and get ``condition`` only.
+    """
+
+    by_payment_method: Mapping[str, str] = attrs.field(factory=dict, converter=_method_keys)
+    condition: str | None = attrs.field(default=None, converter=_code_or_none)
+    method_attribute: str = "payment_method"
+
+    def __attrs_post_init__(self) -> None:
+        _check_code("payment_terms.condition", self.condition)
+        methods: Iterable[tuple[object, object]] = self.by_payment_method.items()
+        for method, code in methods:
+            if not isinstance(method, str) or not method:
+                raise ConfigurationError(
+                    f"{method!r} is not a payment method",
+                    key="payment_terms.by_payment_method",
+                    expected="payment method names, e.g. incasso",
+                )
+            _check_code(f"payment_terms.by_payment_method.{method}", code)
+        attribute: object = self.method_attribute
+        if not isinstance(attribute, str) or not attribute.strip():
+            raise ConfigurationError(
+                f"{attribute!r} is not an attribute name",
+                key="payment_terms.method_attribute",
+                expected="the name of an invoice attribute, e.g. payment_method",
+            )
+
+    @property
+    def in_use(self) -> bool:
+        """Whether any entry gets a payment condition (the engine then reads them)."""
+        return self.condition is not None or bool(self.by_payment_method)
+
+
 @attrs.frozen
 class BookingConfig:
     """All booking policies of one Exact division, as one value.
@@ -752,6 +810,7 @@ class BookingConfig:
     numbering: NumberingPolicy = NumberingPolicy()
     summary: SummaryPolicy = SummaryPolicy()
     payments: PaymentMatchingPolicy = PaymentMatchingPolicy()
+    payment_terms: PaymentTermsPolicy = PaymentTermsPolicy()
 
     def __attrs_post_init__(self) -> None:
         _check_code("sales_journal", self.sales_journal)

@@ -27,6 +27,7 @@ __all__ = [
     "Journal",
     "KnownAccount",
     "OpenReceivable",
+    "PaymentCondition",
     "ReferenceData",
     "VatCode",
     "VatTransactionType",
@@ -153,6 +154,20 @@ class Journal:
     description: str = ""
 
 
+@attrs.frozen
+class PaymentCondition:
+    """A payment condition (``cashflow/PaymentConditions``).
+
+    ``payment_method``: Exact's ``PaymentMethod``, ``B`` on credit (bank transfer),
+    ``I`` collection (direct debit), ``K`` cash, ``Q`` other.
+    """
+
+    code: str = attrs.field(converter=_code)
+    description: str = ""
+    payment_method: str = "B"
+    payment_days: int = 0
+
+
 def _journal_codes(value: Iterable[str]) -> frozenset[str]:
     return frozenset(strip_code(code) for code in value)
 
@@ -247,10 +262,12 @@ class ReferenceData:
     journals: tuple[Journal, ...] = attrs.field(default=(), converter=tuple)
     periods: tuple[FinancialPeriod, ...] = attrs.field(default=(), converter=_sorted_periods)
     accounts: tuple[KnownAccount, ...] = attrs.field(default=(), converter=tuple)
+    payment_conditions: tuple[PaymentCondition, ...] = attrs.field(default=(), converter=tuple)
 
     _gl_by_code: dict[str, GLAccount] = attrs.field(init=False, repr=False, eq=False)
     _vat_by_code: dict[str, VatCode] = attrs.field(init=False, repr=False, eq=False)
     _journal_by_code: dict[str, Journal] = attrs.field(init=False, repr=False, eq=False)
+    _condition_by_code: dict[str, PaymentCondition] = attrs.field(init=False, repr=False, eq=False)
     _period_starts: list[dt.date] = attrs.field(init=False, repr=False, eq=False)
     _account_by_id: dict[str, KnownAccount] = attrs.field(init=False, repr=False, eq=False)
     _account_by_code: dict[str, KnownAccount] = attrs.field(init=False, repr=False, eq=False)
@@ -270,6 +287,8 @@ class ReferenceData:
         setter(self, "_gl_by_code", _unique("gl_accounts", ((a.code, a) for a in self.gl_accounts)))
         setter(self, "_vat_by_code", _unique("vat_codes", ((v.code, v) for v in self.vat_codes)))
         setter(self, "_journal_by_code", _unique("journals", ((j.code, j) for j in self.journals)))
+        conditions = ((c.code, c) for c in self.payment_conditions)
+        setter(self, "_condition_by_code", _unique("payment_conditions", conditions))
         for earlier, later in zip(self.periods, self.periods[1:], strict=False):
             if later.start <= earlier.end:
                 raise ConfigurationError(
@@ -309,6 +328,10 @@ class ReferenceData:
     def journal(self, code: str) -> Journal | None:
         """The journal with this code, if any."""
         return self._journal_by_code.get(code)
+
+    def payment_condition(self, code: str) -> PaymentCondition | None:
+        """The payment condition with this code, if any."""
+        return self._condition_by_code.get(code)
 
     def account_by_id(self, account_id: str) -> KnownAccount | None:
         """The known account with this Exact id, if any."""

@@ -27,7 +27,13 @@ from exactbridge.mapping._drafts import (
 from exactbridge.mapping._ledger import resolve_ledger
 from exactbridge.mapping._numbering import compose_entry_number, describe_invoice
 from exactbridge.mapping._period import _select
-from exactbridge.mapping._policies import BookingConfig, CreditNoteMode, LedgerMapping, VatMapping
+from exactbridge.mapping._policies import (
+    BookingConfig,
+    CreditNoteMode,
+    LedgerMapping,
+    PaymentTermsPolicy,
+    VatMapping,
+)
 from exactbridge.mapping._reference import (
     JOURNAL_RETURN_INVOICE,
     JOURNAL_SALES,
@@ -279,6 +285,40 @@ def entry_kind(
     return journal, entry_type
 
 
+def payment_condition(
+    invoice: Invoice, reference: ReferenceData, policy: PaymentTermsPolicy
+) -> str | None:
+    """The payment condition code of the invoice's entry under ``policy`` (or ``None``).
+
+    The invoice's payment method (its ``policy.method_attribute`` attribute) picks a
+    code from ``by_payment_method``; any other invoice gets ``policy.condition``.
+    """
+    if not policy.in_use:
+        return None
+    attributes = invoice.attributes
+    method = attributes.get(policy.method_attribute) if attributes else None
+    key = method.strip().casefold() if isinstance(method, str) else None
+    code = policy.by_payment_method.get(key) if key else None
+    field = f"attributes.{policy.method_attribute}"
+    setting = "PaymentTermsPolicy.by_payment_method" if code else "PaymentTermsPolicy.condition"
+    if code is None:
+        code = policy.condition
+        field = "payment_terms"
+    if code is None:
+        return None
+    if reference.payment_condition(code) is None:
+        fail(
+            invoice,
+            field,
+            setting,
+            method if method is not None else code,
+            f"payment condition {code!r} does not exist in the division",
+            fix=f"create payment condition {code!r} in Exact (for direct debit with payment "
+            "method 'Incasso'), or set payment_terms to a condition code the division has",
+        )
+    return code
+
+
 def _to_sales_entry(
     invoice: Invoice,
     reference: ReferenceData,
@@ -323,6 +363,7 @@ def _to_sales_entry(
         entry_number=compose_entry_number(invoice, config.numbering),
         due_date=due_date,
         payment_reference=reference_text or None,
+        payment_condition=payment_condition(invoice, reference, config.payment_terms),
         credited_invoice=credited or None,
         source=text_or_none(invoice.source),
         source_ids=(source_id,),

@@ -216,6 +216,7 @@ def _summarize(
                 entry_number=None,
                 source=source,
                 source_ids=tuple(group.source_ids),
+                payment_condition=config.payment_terms.condition,
             )
         )
     return SummaryResult(

@@ -33,6 +33,7 @@ from exactbridge.mapping import (
     GLAccount,
     Journal,
     KnownAccount,
+    PaymentCondition,
     ReferenceData,
     SalesEntryDraft,
     VatCode,
@@ -109,12 +110,20 @@ class DivisionSession:
 
     ``with_accounts`` decides whether :meth:`reference` includes the customer
     accounts (the invoice pipelines need them; a payout pipeline only needs GL
-    accounts and journals).
+    accounts and journals); ``with_payment_conditions`` whether it reads the payment
+    conditions (only when a ``payment_terms`` policy sends them: one call saved).
     """
 
-    def __init__(self, exact: ExactClient, *, with_accounts: bool = True) -> None:
+    def __init__(
+        self,
+        exact: ExactClient,
+        *,
+        with_accounts: bool = True,
+        with_payment_conditions: bool = False,
+    ) -> None:
         self.exact = exact
         self._with_accounts = with_accounts
+        self._with_payment_conditions = with_payment_conditions
         self._reference: ReferenceData | None = None
         self._gl_ids: dict[str, uuid.UUID] = {}
         self._created: dict[str, KnownAccount] = {}
@@ -182,6 +191,18 @@ class DivisionSession:
                 )
                 for row in exact.accounts.iter_bulk(select=ACCOUNT_FIELDS)
             ]
+        conditions: list[PaymentCondition] = []
+        if self._with_payment_conditions:
+            conditions = [
+                PaymentCondition(
+                    row.code,
+                    row.description or "",
+                    payment_method=_text(row.payment_method, "B"),
+                    payment_days=row.payment_days or 0,
+                )
+                for row in exact.payment_conditions.iterate()
+                if row.code
+            ]
         # ``converter=tuple`` fields read as Iterable[...] to mypy's attrs plugin; the
         # (correctly typed) lists go in as keyword arguments.
         tables: dict[str, Any] = {
@@ -190,6 +211,7 @@ class DivisionSession:
             "journals": journals,
             "periods": periods,
             "accounts": accounts,
+            "payment_conditions": conditions,
         }
         return ReferenceData(**tables)
 
@@ -322,6 +344,7 @@ class DivisionSession:
             entry_number=entry_number,
             due_date=draft.due_date,
             payment_reference=draft.payment_reference,
+            payment_condition=draft.payment_condition,
             currency=draft.currency,
             document=document,
         )

@@ -205,7 +205,10 @@ class InvoicePipeline(PipelineBase[_Run]):
         return BookingKey(self.source.source, self.source.tenant or "-", source_id, kind)
 
     def _new_state(self, dry_run: bool, now: dt.datetime) -> _Run:
-        return _Run(DivisionSession(self.exact), dry_run=dry_run, now=now)
+        session = DivisionSession(
+            self.exact, with_payment_conditions=self.config.payment_terms.in_use
+        )
+        return _Run(session, dry_run=dry_run, now=now)
 
     def _work(self, state: _Run, only_retry: bool) -> None:
         batch = self._read(only_retry)
@@ -873,6 +876,9 @@ class InvoicePipeline(PipelineBase[_Run]):
                 "booked_hash": record.content_hash or "",
             },
         )
+        header: dict[str, Any] = {}
+        if draft.payment_condition is not None:
+            header["payment_condition"] = draft.payment_condition
         try:
             self.exact.sales_entries.update(
                 entry_id,
@@ -883,6 +889,7 @@ class InvoicePipeline(PipelineBase[_Run]):
                 description=draft.description,
                 due_date=draft.due_date,
                 payment_reference=draft.payment_reference,
+                **header,
             )
             self.exact.sales_entries.replace_lines(entry_id, lines)
         except (RateLimitError, ServiceUnavailableError):

@@ -32,7 +32,14 @@ from tests.sync.conftest import DIVISION, START, Books
 #: A second division of the same Exact app ("select the administration").
 OTHER_DIVISION = 1002
 
-__all__ = ["DIVISION", "OTHER_DIVISION", "Books", "add_sales_journal", "book"]
+__all__ = [
+    "DIVISION",
+    "OTHER_DIVISION",
+    "Books",
+    "add_payment_condition",
+    "add_sales_journal",
+    "book",
+]
 
 
 @pytest.fixture
@@ -97,4 +104,15 @@ def add_sales_journal(books: Books, code: str, description: str) -> None:
         books.division,
         journals,
         {"Code": code, "Description": description, "Type": 20, "GLAccount": debtors.id},
+    )
+
+
+def add_payment_condition(books: Books, code: str, description: str, *, method: str) -> None:
+    """A payment condition (``PaymentMethod`` B, I collection, K cash), as an admin adds one."""
+    conditions = books.fake.domain.entity_set("cashflow/PaymentConditions")
+    assert conditions is not None
+    books.fake.domain.create(
+        books.division,
+        conditions,
+        {"Code": code, "Description": description, "PaymentDays": 14, "PaymentMethod": method},
     )

@@ -146,6 +146,19 @@ def test_exact_online_vat_mapping(gym: Gym, codes: dict[str, str], expected: str
     assert (gross_of(low_entry), vat_of(low_entry)) == (Decimal("10.90"), Decimal("0.90"))
 
 
+def test_exact_online_vat_mapping_to_an_including_code_reverses_to_the_cent(gym: Gym) -> None:
+    invoice = gym.invoice(gym.member(), price=Decimal("121.00"), tax=1)
+    gym.config["vat"] = {"codes": {"1": "5"}}
+    gym.run()
+    gym.vg.edit_invoice(invoice["guid"], deleted=True)
+
+    report = gym.run()
+
+    [reversed_] = report.reversed
+    assert reversed_.amount == Decimal("-121.00")
+    assert gym.books.net(str(invoice["id"])) == 0
+
+
 def test_exact_online_vat_mapping_unmapped_category_fails_alone(gym: Gym) -> None:
     member = gym.member()
     mapped = gym.invoice(member, tax=1)

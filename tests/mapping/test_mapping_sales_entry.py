@@ -6,18 +6,21 @@ import datetime as dt
 
 import pytest
 
-from exactbridge.errors import MappingError
+from exactbridge.errors import ConfigurationError, MappingError
 from exactbridge.mapping import (
     INT32_MAX,
+    BookingConfig,
     DebtorAction,
     EntryType,
     NonNumericNumber,
     NumberingPolicy,
+    PaymentCondition,
+    ReferenceData,
     entry_number,
     to_sales_entry,
 )
 
-from .mapping_builders import D, config, invoice, line, negate, party
+from .mapping_builders import D, config, invoice, line, negate, party, reference
 
 # --- numbering ---------------------------------------------------------------------------------
 
@@ -254,3 +257,60 @@ def test_every_mapping_error_names_record_field_policy_and_value(ref):
     assert error.value == "unknown"
     assert "inv-77" in str(error)
     assert "VatMapping.codes" in str(error)
+
+
+# --- payment terms -----------------------------------------------------------------------------
+
+# Club-assistent: "de incasso's die in de facturen staan via Exact Online incasseren".
+
+
+def _with_conditions() -> ReferenceData:
+    return reference(
+        payment_conditions=[
+            PaymentCondition("IN", "Incasso", payment_method="I"),
+            PaymentCondition("14", "14 dagen"),
+        ]
+    )
+
+
+def test_a_direct_debit_invoice_gets_the_collection_condition():
+    terms = {"by_payment_method": {"Incasso": "IN"}, "condition": "14"}
+    collected = invoice(attributes={"payment_method": "incasso"})
+    on_account = invoice(attributes={"payment_method": "factuur"})
+    cfg = config(payment_terms=terms)
+    assert to_sales_entry(collected, _with_conditions(), cfg).payment_condition == "IN"
+    assert to_sales_entry(on_account, _with_conditions(), cfg).payment_condition == "14"
+
+
+def test_without_payment_terms_no_condition_is_sent(ref):
+    draft = to_sales_entry(invoice(attributes={"payment_method": "incasso"}), ref, config())
+    assert draft.payment_condition is None
+    assert not BookingConfig().payment_terms.in_use
+
+
+def test_an_unknown_payment_condition_names_the_setting_and_the_fix():
+    cfg = config(payment_terms={"by_payment_method": {"incasso": "XX"}})
+    with pytest.raises(MappingError) as caught:
+        to_sales_entry(invoice(attributes={"payment_method": "Incasso"}), _with_conditions(), cfg)
+    error = caught.value
+    assert (error.field, error.policy) == (
+        "attributes.payment_method",
+        "PaymentTermsPolicy.by_payment_method",
+    )
+    assert "'XX'" in str(error)
+    assert "create payment condition 'XX'" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("terms", "key"),
+    [
+        ({"condition": ""}, "payment_terms.condition"),
+        ({"by_payment_method": {"incasso": " "}}, "payment_terms.by_payment_method.incasso"),
+        ({"method_attribute": ""}, "payment_terms.method_attribute"),
+        ({"unknown": "x"}, "payment_terms.unknown"),
+    ],
+)
+def test_bad_payment_terms_are_configuration_errors(terms, key):
+    with pytest.raises(ConfigurationError) as caught:
+        config(payment_terms=terms)
+    assert caught.value.key == key
