@@ -36,6 +36,7 @@ __all__ = [
     "DIVISION",
     "OTHER_DIVISION",
     "Books",
+    "add_gl_account",
     "add_payment_condition",
     "add_sales_journal",
     "book",
@@ -115,4 +116,13 @@ def add_payment_condition(books: Books, code: str, description: str, *, method: 
         books.division,
         conditions,
         {"Code": code, "Description": description, "PaymentDays": 14, "PaymentMethod": method},
+    )
+
+
+def add_gl_account(books: Books, code: str, description: str, kind: int) -> None:
+    """A further GL account (``Type``: 20 debtors, 16 PSP transfer, 90 general, 120 costs)."""
+    accounts = books.fake.domain.entity_set("financial/GLAccounts")
+    assert accounts is not None
+    books.fake.domain.create(
+        books.division, accounts, {"Code": code, "Description": description, "Type": kind}
     )
