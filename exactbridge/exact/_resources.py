@@ -257,6 +257,7 @@ _SPECS = (
     ResourceSpec(
         "payment_conditions", "cashflow/PaymentConditions", m.PaymentCondition, "ID", verbs=_GP
     ),
+    ResourceSpec("projects", "project/Projects", m.Project, "ID"),
     ResourceSpec(
         "direct_debit_mandates",
         "cashflow/DirectDebitMandates",

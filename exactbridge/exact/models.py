@@ -82,6 +82,7 @@ __all__ = [
     "NewSalesEntry",
     "NewSalesEntryLine",
     "PaymentCondition",
+    "Project",
     "Receivable",
     "ReceivableStatus",
     "ReceivablesListItem",
@@ -632,6 +633,23 @@ class CostCenter(_Audited):
     code: str | None = wire("Code")
     description: str | None = wire("Description")
     active: bool | None = wire("Active")
+    end_date: _dt.date | None = wire("EndDate")
+
+
+@attrs.frozen(kw_only=True, repr=False)
+class Project(_Audited):
+    """``project/Projects``: sales lines refer to it by ``id`` (``SalesEntryLines.Project``).
+
+    The sync engine looks a project up by ``code`` (Coachview "Have project code
+    generated from a Coachview field").
+    """
+
+    id: uuid.UUID | None = wire("ID")
+    code: str | None = wire("Code")
+    description: str | None = wire("Description")
+    type: int | None = wire("Type")
+    account: uuid.UUID | None = wire("Account")
+    start_date: _dt.date | None = wire("StartDate")
     end_date: _dt.date | None = wire("EndDate")
 
 

@@ -130,6 +130,7 @@ class DivisionSession:
         self._created_by_code: dict[str, KnownAccount] = {}
         self._cost_centers: frozenset[str] | None = None
         self._cost_units: frozenset[str] | None = None
+        self._projects: dict[str, uuid.UUID] | None = None
 
     # -- reference data ----------------------------------------------------------------
 
@@ -281,6 +282,30 @@ class DivisionSession:
                         "(or ledger.send_cost_unit = false)",
                     )
 
+            if line.project_code is not None:
+                self.project_id(line.project_code, record=record, field=f"lines[{index}].project")
+
+    def project_id(self, code: str, *, record: object = None, field: str = "project") -> uuid.UUID:
+        """The GUID of project ``code`` (read once per run; a MappingError if unknown)."""
+        if self._projects is None:
+            self._projects = {
+                row.code.strip(): row.id
+                for row in self.exact.projects.iterate(select=["ID", "Code"])
+                if row.code and row.id
+            }
+        try:
+            return self._projects[code]
+        except KeyError:
+            raise MappingError(
+                f"project {code!r} does not exist in the division",
+                record_id=_record_id(record),
+                field=field,
+                policy="LedgerMapping.project_attribute",
+                value=code,
+                fix=f"create project {code!r} in Exact, or set ledger.project_attribute to "
+                "the invoice field that holds Exact's project codes (or leave it unset)",
+            ) from None
+
     # -- drafts to write models --------------------------------------------------------
 
     def gl_id(self, code: str, *, record: object = None, field: str = "gl_account") -> uuid.UUID:
@@ -315,6 +340,9 @@ class DivisionSession:
                 quantity=line.quantity,
                 cost_center=line.cost_center,
                 cost_unit=line.cost_unit,
+                project=None
+                if line.project_code is None
+                else self.project_id(line.project_code, record=draft.your_ref),
                 from_date=line.date_from,
                 to_date=line.date_to,
             )
@@ -370,6 +398,7 @@ class DivisionSession:
                 description=row.get("Description") or None,
                 cost_center=row.get("CostCenter") or None,
                 cost_unit=row.get("CostUnit") or None,
+                project=uuid.UUID(str(row["Project"])) if row.get("Project") else None,
             )
             for row in booked
         ]

@@ -12,6 +12,7 @@ docs/policies.md keeps the table seed option -> policy field -> test;
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -38,6 +39,7 @@ __all__ = [
     "Books",
     "add_gl_account",
     "add_payment_condition",
+    "add_project",
     "add_sales_journal",
     "book",
 ]
@@ -126,3 +128,14 @@ def add_gl_account(books: Books, code: str, description: str, kind: int) -> None
     books.fake.domain.create(
         books.division, accounts, {"Code": code, "Description": description, "Type": kind}
     )
+
+
+def add_project(books: Books, code: str, description: str) -> uuid.UUID:
+    """A project (``project/Projects``) a sales line can refer to."""
+    projects = books.fake.domain.entity_set("project/Projects")
+    assert projects is not None
+    created = books.fake.domain.create(
+        books.division, projects, {"Code": code, "Description": description}
+    )
+    project_id: uuid.UUID = created["ID"]
+    return project_id

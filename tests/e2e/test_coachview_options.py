@@ -18,7 +18,7 @@ from exactbridge.sync import MemoryStateStore, SyncSettings
 from exactbridge.testing import FakeClock, FakeCoachview, FakeExactOnline
 from tests.sync.test_e2e_coachview import World
 
-from .conftest import DIVISION, Books, add_sales_journal
+from .conftest import DIVISION, Books, add_project, add_sales_journal
 
 HIGH = [("Module 1", 1, "450.00", "VH")]  # 544.50 including 21 % VAT
 MARCH = dt.date(2025, 3, 28)
@@ -408,3 +408,71 @@ def test_existing_debtors_are_found_by_code_as_exact_stores_it(
     )
     assert run(by_external, "", ["external_number", "internal_number"]) == external
     assert len(cv.books.customers()) == 3  # found, none created
+
+
+@pytest.mark.parametrize(
+    ("attribute", "wire_field"),
+    [
+        ("request_number", "aanvraagnummer"),
+        ("request_reference", "referentieNrKlant"),
+        ("invoice_reference", "referentieNr"),
+        ("course_code", "opleidingCode"),
+        ("course_definition_code", "opleidingssoortCode"),
+        (None, None),
+    ],
+    ids=["aanvraagnummer", "request-reference", "invoice-reference", "course", "definition", "off"],
+)
+def test_have_project_code_generated_from_a_coachview_field(
+    cv: World, attribute: str | None, wire_field: str | None
+) -> None:
+    project = add_project(cv.books, "PRJ-7", "Leergang Projectmanagement")
+    add_project(cv.books, "PRJ-8", "Andere leergang")
+    invoice = cv.add_invoice(cv.add_debtor("1001", "Acme", company=True), "F1", MARCH, HIGH)
+    invoice.update(
+        aanvraagnummer="X",
+        referentieNrKlant="X",
+        referentieNr="X",
+        opleidingCode="X",
+        opleidingssoortCode="X",
+    )
+    if wire_field is not None:
+        invoice[wire_field] = "PRJ-7"
+    if attribute is not None:
+        cv.config = {
+            **cv.config,
+            "ledger": {"default_account": "8000", "project_attribute": attribute},
+        }
+    else:
+        cv.config = {**cv.config, "ledger": {"default_account": "8000"}}
+
+    report = cv.run()
+
+    if attribute is None:
+        [line] = cv.books.lines(entry_of(cv, invoice))
+        assert line.project is None
+        return
+    # Every other field holds "X", which is no project: only the chosen one books.
+    assert report.failed == ()
+    [line] = cv.books.lines(entry_of(cv, invoice))
+    assert (line.project, line.project_description) == (project, "Leergang Projectmanagement")
+
+
+def test_a_project_code_exact_does_not_have_fails_the_invoice_alone(cv: World) -> None:
+    add_project(cv.books, "PRJ-7", "Leergang Projectmanagement")
+    debtor = cv.add_debtor("1001", "Acme", company=True)
+    good = cv.add_invoice(debtor, "F1", MARCH, HIGH)
+    good["aanvraagnummer"] = "PRJ-7"
+    bad = cv.add_invoice(debtor, "F2", MARCH, HIGH)
+    bad["aanvraagnummer"] = "PRJ-404"
+    cv.config = {
+        **cv.config,
+        "ledger": {"default_account": "8000", "project_attribute": "request_number"},
+    }
+
+    report = cv.run()
+
+    assert set(cv.books.entries()) == {"F1"}
+    [failed] = report.failed
+    assert failed.record_id == bad["id"]
+    assert "PRJ-404" in (failed.reason or "")
+    assert "ledger.project_attribute" in (failed.reason or "")

@@ -930,3 +930,28 @@ def test_receivable_put_changes_collection_fields_only(
     with pytest.raises(FakeODataError) as caught:
         domain.update(DIV, receivables, receivable["ID"], {"PaymentMethod": "Z"})
     assert caught.value.message == "Invalid: Payment method"
+
+
+def test_a_line_project_must_exist_and_a_used_project_stays(
+    domain: ExactDomain, seeded: SeededDivision
+) -> None:
+    projects = es(domain, "project/Projects")
+    project = domain.create(DIV, projects, {"Code": "PRJ-7", "Description": "Leergang"})
+    assert project["Type"] == 2
+    with pytest.raises(FakeODataError) as caught:
+        domain.create(DIV, projects, {"Code": "PRJ-7", "Description": "Nog een"})
+    assert caught.value.message == "Already exists: Code PRJ-7"
+
+    unknown = sales_body(seeded, line(seeded, "8000", "10", Project=str(uuid.uuid4())))
+    assert sales_error(domain, unknown).message == "Invalid reference: Project"
+
+    entry = post_sales(
+        domain, sales_body(seeded, line(seeded, "8000", "10", Project=str(project["ID"])))
+    )
+    (stored,) = domain.children(
+        DIV, es(domain, "salesentry/SalesEntries"), entry["EntryID"], "SalesEntryLines"
+    )
+    assert (stored["Project"], stored["ProjectDescription"]) == (project["ID"], "Leergang")
+    with pytest.raises(FakeODataError) as caught:
+        domain.delete(DIV, projects, project["ID"])
+    assert caught.value.message.startswith("Not allowed")

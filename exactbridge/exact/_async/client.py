@@ -65,6 +65,7 @@ from exactbridge.exact.models import (
     NewSalesEntry,
     NewSalesEntryLine,
     PaymentCondition,
+    Project,
     Receivable,
     ReceivablesListItem,
     SalesEntry,
@@ -283,6 +284,11 @@ class AsyncExactClient:
     def financial_periods(self) -> AsyncReadService[FinancialPeriod]:
         """``financial/FinancialPeriods``."""
         return self._service("financial_periods", AsyncReadService)
+
+    @property
+    def projects(self) -> AsyncReadService[Project]:
+        """``project/Projects`` (read only here)."""
+        return self._service("projects", AsyncReadService)
 
     @property
     def cost_centers(self) -> AsyncResourceService[CostCenter, NewCostCenter]:

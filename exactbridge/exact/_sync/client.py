@@ -66,6 +66,7 @@ from exactbridge.exact.models import (
     NewSalesEntry,
     NewSalesEntryLine,
     PaymentCondition,
+    Project,
     Receivable,
     ReceivablesListItem,
     SalesEntry,
@@ -284,6 +285,11 @@ class ExactClient:
     def financial_periods(self) -> ReadService[FinancialPeriod]:
         """``financial/FinancialPeriods``."""
         return self._service("financial_periods", ReadService)
+
+    @property
+    def projects(self) -> ReadService[Project]:
+        """``project/Projects`` (read only here)."""
+        return self._service("projects", ReadService)
 
     @property
     def cost_centers(self) -> ResourceService[CostCenter, NewCostCenter]:

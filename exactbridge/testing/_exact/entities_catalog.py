@@ -303,6 +303,19 @@ _COST_CENTER = _fields(
     ]
 )
 
+_PROJECT = _fields(
+    [
+        _f("ID", G, "o"),
+        _f("Code", S, "rp"),
+        _f("Description", S, "r"),
+        _f("Type", I32),
+        _f("TypeDescription", S, "o"),
+        _f("Account", G),
+        _f("StartDate", DT),
+        _f("EndDate", DT),
+    ]
+)
+
 _DOCUMENT = _fields(
     [
         _f("ID", G, "o"),
@@ -880,6 +893,7 @@ def build_catalog() -> list[EntitySet]:
     )
     add("hrm/Costcenters", "Costcenters", "ID", "Costcenter", _COST_CENTER, _ALL)
     add("hrm/Costunits", "Costunits", "ID", "Costunit", _COST_CENTER, _ALL)
+    add("project/Projects", "Projects", "ID", "Project", _PROJECT, _ALL)
     add("documents/Documents", "Documents", "ID", "Document", _DOCUMENT, _ALL)
     add(
         "bulk/Documents/Documents",

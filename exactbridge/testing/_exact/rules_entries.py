@@ -210,6 +210,19 @@ def _cost_codes(tx: Txn, line: Row, gl: Mapping[str, Any], problems: Problems) -
                 problems.mandatory(field)
 
 
+def _project(tx: Txn, line: Row, problems: Problems) -> None:
+    """A line's ``Project`` must be a project of the division; its description follows."""
+    project_id = line.get("Project")
+    if project_id is None:
+        line["ProjectDescription"] = None
+        return
+    project = tx.table("Projects").get(project_id)
+    if project is None:
+        problems.add("invalid_reference", label="Project")
+        return
+    line["ProjectDescription"] = project.get("Description")
+
+
 def _vat(
     tx: Txn,
     code: object,
@@ -520,6 +533,7 @@ def _prepare_sales_line(
         line["GLAccountCode"] = gl.get("Code")
         line["GLAccountDescription"] = gl.get("Description")
         _cost_codes(tx, line, gl, problems)
+    _project(tx, line, problems)
     code = line.get("VATCode")
     if is_blank(code) and gl is not None:
         code = gl.get("VATCode")

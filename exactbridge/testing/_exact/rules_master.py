@@ -546,6 +546,34 @@ class CostCodeRules(TableRules):
         super().drop(tx, row)
 
 
+class ProjectRules(TableRules):
+    """project/Projects: unique code; a project that lines use cannot be deleted."""
+
+    def check(self, tx: Txn, values: Row, problems: Problems, existing: Row | None) -> None:
+        code = _strip(values.get("Code"))
+        if existing is None and code and _code_taken(tx, "Projects", code, existing):
+            problems.add("duplicate", label="Code", value=code)
+        account = values.get("Account")
+        if account is not None and tx.table("Accounts").get(account) is None:
+            problems.add("invalid_reference", label="Account")
+
+    def derive(self, tx: Txn, row: Row) -> None:
+        row["Code"] = _strip(row.get("Code"))
+        if row.get("Type") is None:
+            row["Type"] = 2  # fixed price
+
+    def drop(self, tx: Txn, row: Row) -> None:
+        if _in_use(
+            tx,
+            [
+                ("SalesEntryLines", "Project", row["ID"]),
+                ("GeneralJournalEntryLines", "Project", row["ID"]),
+            ],
+        ):
+            raise tx.error("in_use", label="Project")
+        super().drop(tx, row)
+
+
 class PaymentConditionRules(TableRules):
     """cashflow/PaymentConditions: unique code, days, payment method B/I/K/Q."""
 
@@ -696,6 +724,7 @@ MASTER_RULES: dict[str, type[TableRules]] = {
     "Costcenters": CostCodeRules,
     "Costunits": CostCodeRules,
     "PaymentConditions": PaymentConditionRules,
+    "Projects": ProjectRules,
     "Documents": DocumentRules,
     "DocumentAttachments": DocumentAttachmentRules,
 }
