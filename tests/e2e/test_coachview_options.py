@@ -8,14 +8,19 @@ own grootboekrekening) is the one of ``tests/sync/test_e2e_coachview.py``.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
+import attrs
+import httpx
 import pytest
 
 from exactbridge.errors import ConfigurationError
+from exactbridge.sources.coachview import CoachviewClient
 from exactbridge.sync import MemoryStateStore, SyncSettings
 from exactbridge.testing import FakeClock, FakeCoachview, FakeExactOnline
+from exactbridge.testing.server import serve
 from tests.sync.test_e2e_coachview import World
 
 from .conftest import DIVISION, Books, add_project, add_sales_journal
@@ -24,11 +29,68 @@ HIGH = [("Module 1", 1, "450.00", "VH")]  # 544.50 including 21 % VAT
 MARCH = dt.date(2025, 3, 28)
 
 
-@pytest.fixture
-def cv(fake_clock: FakeClock, books: Books, state_store: MemoryStateStore) -> World:
+@attrs.define
+class SocketWorld(World):
+    """The same world with Coachview served on a real socket (plain HTTP on 127.0.0.1)."""
+
+    coachview_url: str = ""
+    transport: httpx.HTTPTransport = attrs.field(factory=httpx.HTTPTransport)
+
+    def client(self) -> CoachviewClient:
+        return CoachviewClient(
+            "api-client",
+            "s3cret",
+            base_url=self.coachview_url,
+            transport=self.transport,
+            clock=self.clock,
+        )
+
+
+@pytest.fixture(params=["transport", "socket"])
+def cv(
+    request: pytest.FixtureRequest,
+    fake_clock: FakeClock,
+    books: Books,
+    state_store: MemoryStateStore,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[World]:
+    """Every option runs twice: at the httpx transport seam, and over real sockets.
+
+    In ``socket`` mode Coachview and Exact are both served on 127.0.0.1 and the
+    pipeline's clients talk HTTP to them (OAuth, paging, writes); what Exact holds is
+    read back at the seam, independently of the path under test.
+    """
     fake = FakeCoachview(clock=fake_clock)
     fake.add_client("api-client", "s3cret")
-    return World(fake_clock, fake, books, state_store)
+    if request.param == "transport":
+        yield World(fake_clock, fake, books, state_store)
+        return
+    with (
+        serve(books.fake) as exact_server,
+        serve(fake) as coachview_server,
+        httpx.HTTPTransport() as exact_transport,
+        httpx.HTTPTransport() as coachview_transport,
+    ):
+        exact = books.fake
+        by_seam = exact.client
+        monkeypatch.setattr(
+            exact,
+            "client",
+            lambda division, **options: by_seam(
+                division,
+                **{"base_url": exact_server.url, "transport": exact_transport, **options},
+            ),
+        )
+        world = SocketWorld(fake_clock, fake, books, state_store)
+        world.coachview_url = coachview_server.url
+        world.transport = coachview_transport
+        # Nothing may reach Coachview through the seam in this mode.
+        monkeypatch.setattr(fake, "transport", _no_seam)
+        yield world
+
+
+def _no_seam() -> httpx.MockTransport:
+    raise AssertionError("socket mode: the Coachview client used the transport seam")
 
 
 def debtor_config(cv: World, **debtor: Any) -> None:
