@@ -1,6 +1,7 @@
 """Throughput of the fake Exact Online in-process (requests per second) by table size.
 
 Run: .venv/bin/python benchmarks/bench_fake_exact.py [--sizes 300,3000,10000] [--seconds 1]
+     [--served]
 
 For every size N a fresh fake gets N customer accounts and N sales entries (one line
 each, ``YourRef`` ``INV-00000``...). They are created through ``ExactDomain.create``,
@@ -18,6 +19,9 @@ windows:
 * POST of new accounts (``Prefer: return=representation``), a few dozen per size.
 
 Rate limits are raised out of the way; the numbers include the real domain's validation.
+With ``--served`` the same requests go over a real socket to the fake served on
+127.0.0.1 (``exactbridge.testing.server.serve``, one kept-alive connection), as
+another project's test suite or ``exactbridge fake-server`` users meet it.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from decimal import Decimal
 import httpx
 
 from exactbridge.testing import FakeExactOnline
+from exactbridge.testing.server import serve
 
 DIVISION = 123
 _ACCOUNTS = "crm/Accounts"
@@ -184,12 +189,15 @@ def poster(http: httpx.Client) -> Callable[[], None]:
     return step
 
 
-def measure(size: int, seconds: float) -> tuple[float, dict[str, float]]:
+def measure(size: int, seconds: float, served: bool = False) -> tuple[float, dict[str, float]]:
     """Seed a fresh fake with ``size`` rows per table; return (seed seconds, rates)."""
     fake, http = make_fake()
     start = time.perf_counter()
     keys = seed(fake, size)
     seeded = time.perf_counter() - start
+    if served:
+        server = serve(fake)
+        http = httpx.Client(base_url=server.url, headers=http.headers)
     with http:
         total_accounts = int(http.get(f"/api/v1/{DIVISION}/{_ACCOUNTS}/$count").text)
         rates = {
@@ -204,6 +212,8 @@ def measure(size: int, seconds: float) -> tuple[float, dict[str, float]]:
             "GET crm/Accounts(guid'...')": rate(key_getter(http, keys), seconds),
             "POST crm/Accounts": rate(poster(http), seconds / 2, minimum=10),
         }
+    if served:
+        server.close()
     return seeded, rates
 
 
@@ -212,9 +222,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="300,3000,10000", help="comma-separated row counts")
     parser.add_argument("--seconds", type=float, default=1.0, help="time per measurement")
+    parser.add_argument("--served", action="store_true", help="over a real socket")
     args = parser.parse_args()
     sizes = [int(text) for text in args.sizes.split(",")]
-    results = {size: measure(size, args.seconds) for size in sizes}
+    results = {size: measure(size, args.seconds, args.served) for size in sizes}
     width = max(len(name) for name in next(iter(results.values()))[1])
     print(f"{'requests/s':{width}}" + "".join(f"{size:>10d}" for size in sizes))
     for name in next(iter(results.values()))[1]:
