@@ -97,10 +97,12 @@ def book(
     return pipeline.run()
 
 
-def add_sales_journal(books: Books, code: str, description: str) -> None:
-    """A further sales journal (type 20) on the debtors account 1300, as an admin adds one."""
+def add_sales_journal(
+    books: Books, code: str, description: str, *, debtors_account: str = "1300"
+) -> None:
+    """A further sales journal (type 20) on a debtors account, as an admin adds one."""
     exact = books.exact
-    debtors = exact.gl_accounts.first(filter=P("Code") == "1300")
+    debtors = exact.gl_accounts.first(filter=P("Code") == debtors_account)
     journals = books.fake.domain.entity_set("financial/Journals")
     assert journals is not None
     books.fake.domain.create(

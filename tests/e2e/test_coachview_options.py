@@ -17,13 +17,15 @@ import httpx
 import pytest
 
 from exactbridge.errors import ConfigurationError
+from exactbridge.exact import P
 from exactbridge.sources.coachview import CoachviewClient
 from exactbridge.sync import MemoryStateStore, SyncSettings
+from exactbridge.sync.schedule import run_every
 from exactbridge.testing import FakeClock, FakeCoachview, FakeExactOnline
 from exactbridge.testing.server import serve
 from tests.sync.test_e2e_coachview import World
 
-from .conftest import DIVISION, Books, add_project, add_sales_journal
+from .conftest import DIVISION, Books, add_gl_account, add_project, add_sales_journal
 
 HIGH = [("Module 1", 1, "450.00", "VH")]  # 544.50 including 21 % VAT
 MARCH = dt.date(2025, 3, 28)
@@ -538,3 +540,62 @@ def test_a_project_code_exact_does_not_have_fails_the_invoice_alone(cv: World) -
     assert failed.record_id == bad["id"]
     assert "PRJ-404" in (failed.reason or "")
     assert "ledger.project_attribute" in (failed.reason or "")
+
+
+@pytest.mark.parametrize(("journal", "debtors_gl"), [("70", "1300"), ("72", "1310")])
+def test_general_ledger_account_number_for_debtors_default_1300(
+    cv: World, journal: str, debtors_gl: str
+) -> None:
+    # Exact books a sales entry's receivable on its journal's debtors account: journal
+    # 70 is on 1300 (the default); a journal on 1310 books there.
+    add_gl_account(cv.books, "1310", "Debiteuren opleidingen", 20)
+    add_sales_journal(cv.books, "72", "Verkoopboek opleidingen", debtors_account="1310")
+    invoice = cv.add_invoice(cv.add_debtor("1001", "Acme", company=True), "F1", MARCH, HIGH)
+    cv.config = {**cv.config, "sales_journal": journal}
+
+    cv.run()
+
+    entry = entry_of(cv, invoice)
+    rows = cv.books.exact.transaction_lines.iterate(filter=P("EntryID") == entry.entry_id)
+    receivable = [row for row in rows if row.gl_account_code.strip() == debtors_gl]
+    assert [Decimal(row.amount_fc) for row in receivable] == [Decimal("544.50")]
+
+
+@attrs.define
+class ExportMoment:
+    """A pipeline run as a scheduler runs it; a new invoice arrives 10 minutes in."""
+
+    world: World
+    arrives: dt.datetime
+    pending: dict[str, Any] | None = None
+    name: str = "coachview-export"
+
+    @property
+    def store(self) -> MemoryStateStore:
+        store: MemoryStateStore = self.world.store  # type: ignore[assignment]
+        return store
+
+    def run(self) -> Any:
+        if self.pending is None and self.world.clock.now() >= self.arrives:
+            debtor = self.world.add_debtor("1001", "Acme", company=True)
+            self.pending = self.world.add_invoice(debtor, "F1", MARCH, HIGH)
+        return self.world.run()
+
+
+@pytest.mark.parametrize(("mode", "minutes"), [("realtime", 15), ("bulk-nightly", 24 * 60)])
+def test_determine_when_the_final_invoices_should_be_exported(
+    cv: World, mode: str, minutes: int
+) -> None:
+    start = cv.clock.now()
+    feed = ExportMoment(cv, arrives=start + dt.timedelta(minutes=10))
+
+    reports = run_every(minutes, feed, clock=cv.clock, max_runs=3)
+
+    booked_at = [report.started_at for report in reports if report.booked]
+    assert len(booked_at) == 1  # booked once, whatever the schedule
+    assert set(cv.books.entries()) == {"F1"}
+    delay = booked_at[0] - start
+    if mode == "realtime":
+        assert delay == dt.timedelta(minutes=15)  # the first run after it arrived
+    else:
+        assert delay == dt.timedelta(days=1)  # waits for the night's export
