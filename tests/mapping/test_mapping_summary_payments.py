@@ -12,6 +12,8 @@ from exactbridge.mapping import (
     EntryType,
     OpenReceivable,
     UnmatchedReason,
+    VatCode,
+    VatType,
     match_payout,
     summarize,
     summarize_day,
@@ -20,7 +22,7 @@ from exactbridge.mapping import (
 )
 from exactbridge.records import Fee, Payment, Payout
 
-from .mapping_builders import D, config, invoice, line, negate, party
+from .mapping_builders import D, config, invoice, line, negate, party, reference
 
 # --- summary booking ---------------------------------------------------------------------------
 
@@ -69,6 +71,21 @@ def test_book_revenue_as_one_summary_entry_per_period(ref):
     assert (entry.reporting_year, entry.reporting_period, entry.entry_date) == (2024, 5, DAY2)
     assert entry.your_ref == "coachview-2024-P05"
     assert entry.total_incl_vat == D("204.50")
+
+
+def test_summary_lines_of_an_including_vat_code_send_the_gross_amount():
+    # Club-assistent links revenue accounts to an including VAT code (Exact type I).
+    codes = [VatCode("6", D("0.21"), type=VatType.INCLUDING), VatCode("1", D("0.09"))]
+    including = reference(vat_codes=codes)
+    cfg = config(
+        summary={"mode": "per_day", "collective_debtor_code": "9999"},
+        vat={"codes": {"high": "6", "low": "1"}},
+    )
+    [entry] = summarize(_day_invoices()[:2], including, cfg).entries
+    by_code = {line.vat_code.strip(): line for line in entry.lines}
+    assert (by_code["6"].vat_included, by_code["6"].amount_fc) == (True, D("133.10"))
+    assert (by_code["6"].amount_excl_vat, by_code["6"].vat_amount) == (D("110.00"), D("23.10"))
+    assert (by_code["1"].vat_included, by_code["1"].amount_fc) == (False, D("10.00"))
 
 
 def test_summary_lines_carry_the_invoices_vat_cent_for_cent(ref):
