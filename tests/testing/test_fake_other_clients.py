@@ -13,6 +13,7 @@ reference notes record for the common Exact clients: form-encoded token requests
 
 from __future__ import annotations
 
+import base64
 import json
 import ssl
 import threading
@@ -126,9 +127,15 @@ class Plain:
         self.token: str | None = None
 
     def call(
-        self, method: str, url: str, *, body: Any = None, form: dict[str, str] | None = None
+        self,
+        method: str,
+        url: str,
+        *,
+        body: Any = None,
+        form: dict[str, str] | None = None,
+        extra: dict[str, str] | None = None,
     ) -> tuple[int, dict[str, str], Any]:
-        headers = {"Accept": "application/json"}
+        headers = {"Accept": "application/json", **(extra or {})}
         data = None
         if form is not None:
             data = urllib.parse.urlencode(form).encode()
@@ -332,6 +339,18 @@ def test_every_source_is_served_over_https_with_the_credentials_it_prints(
     assert status == 200
     coachview.token = token["access_token"]
     assert isinstance(coachview.get("/api/v1/Facturen", take="10"), list)
+
+    eduframe = Plain(served["eduframe"].base_url)
+    eduframe.token = served["eduframe"].credentials["api_key"]
+    assert isinstance(eduframe.get("/invoices", per_page="5"), list)
+
+    pay = served["paynl"].credentials
+    basic = base64.b64encode(f"{pay['token_code']}:{pay['api_token']}".encode()).decode()
+    status, _, clearings = Plain(served["paynl"].url).call(
+        "GET", "/v2/clearings/settlements", extra={"Authorization": f"Basic {basic}"}
+    )
+    assert status == 200
+    assert "settlements" in clearings
 
     files = sorted(path.name for path in running.files.iterdir())
     assert files == ["facturen.csv", "incasso.xml"]
