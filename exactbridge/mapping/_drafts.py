@@ -238,7 +238,8 @@ class BankEntryLineDraft:
 
     ``account_id``/``account_code`` is the customer a payment line settles,
     ``our_ref`` the invoice number it pays (``OurRef``), ``source_id`` the payment or
-    fee it comes from.
+    fee it comes from. ``new_account`` is a relation to create first and book the
+    line against (``payments.unmatched = "new_relation"``).
     """
 
     kind: BankLineKind
@@ -250,6 +251,7 @@ class BankEntryLineDraft:
     account_code: str | None = None
     our_ref: int | None = None
     source_id: str | None = None
+    new_account: AccountDraft | None = None
 
 
 @attrs.frozen

@@ -26,6 +26,7 @@ from exactbridge.mapping._common import (
     total,
 )
 from exactbridge.mapping._drafts import (
+    AccountDraft,
     BankEntryDraft,
     BankEntryLineDraft,
     BankLineKind,
@@ -44,6 +45,7 @@ from exactbridge.mapping._reference import (
     JOURNAL_BANK,
     JOURNAL_CASH,
     JOURNAL_PAYMENT_SERVICE,
+    KnownAccount,
     OpenReceivable,
     ReferenceData,
 )
@@ -277,6 +279,12 @@ def _match_payout(
     unmatched: list[UnmatchedPayment] = []
     used: set[int] = set()
     standard_account = None
+    by_name: dict[str, list[KnownAccount]] | None = None
+    if policy.unmatched is UnmatchedPayments.NEW_RELATION:
+        by_name = {}
+        for account in reference.accounts:
+            if account.is_customer and not account.blocked:
+                by_name.setdefault(_name_key(account.name), []).append(account)
     for payment, amount, payment_date in checked_payments:
         receivable, reason, detail, matched_at = _match(
             payout, payment, amount, receivable_list, index, used
@@ -326,6 +334,26 @@ def _match_payout(
                 source_id=payment.source_id,
             )
             booked_on = f"standard debtor {code}"
+        elif (
+            policy.unmatched is UnmatchedPayments.NEW_RELATION
+            and (relation := _payer_relation(payment, reference, by_name)) is not None
+        ):
+            known, to_create = relation
+            line = BankEntryLineDraft(
+                kind=BankLineKind.UNMATCHED,
+                gl_account=debtors,
+                amount=sign * amount,
+                date=payment_date,
+                description=description,
+                account_id=known.id if known is not None else None,
+                account_code=pad_account_code(known.code)
+                if known is not None and known.code
+                else None,
+                source_id=payment.source_id,
+                new_account=to_create,
+            )
+            name = to_create.name if to_create is not None else known.name if known else ""
+            booked_on = f"new relation {name}" if to_create is not None else f"relation {name}"
         else:
             unassigned = _gl(
                 payout,
@@ -401,6 +429,29 @@ def _match_payout(
         source_id=payout.source_id,
     )
     return PayoutMatch(draft=draft, unmatched=tuple(unmatched))
+
+
+def _name_key(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def _payer_relation(
+    payment: Payment, reference: ReferenceData, by_name: dict[str, list[KnownAccount]] | None
+) -> tuple[KnownAccount | None, AccountDraft | None] | None:
+    """The payer's relation: the one customer of that name, or one to create.
+
+    ``None`` when the payment names no payer or several customers share the name
+    (never guessed between): the payment then goes to the unassigned account.
+    """
+    name = payment.payer_name.strip() if isinstance(payment.payer_name, str) else ""
+    if not name or by_name is None:
+        return None
+    found = by_name.get(_name_key(name), [])
+    if len(found) > 1:
+        return None
+    if found:
+        return found[0], None
+    return None, AccountDraft(name=name[:50])
 
 
 @total

@@ -112,10 +112,19 @@ class BookingMode(enum.Enum):
 
 
 class UnmatchedPayments(enum.Enum):
-    """Where a payment that matches no open receivable 100 % is booked."""
+    """Where a payment that matches no open receivable 100 % is booked.
+
+    ``UNASSIGNED_ACCOUNT``: on ``payments.unassigned_account`` (Pay. "create new
+    relations: no"); ``STANDARD_DEBTOR``: on the debtors account against the standard
+    debtor; ``NEW_RELATION``: on the debtors account against the payer's relation (Pay.
+    "create new relations in Exact Online if they do not exist"): the one customer of
+    that name, else a new customer; a payment without a payer name, or whose name
+    several customers share, goes to the unassigned account.
+    """
 
     UNASSIGNED_ACCOUNT = "unassigned_account"
     STANDARD_DEBTOR = "standard_debtor"
+    NEW_RELATION = "new_relation"
 
 
 class ReceiptSign(enum.Enum):

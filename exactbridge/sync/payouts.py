@@ -79,7 +79,7 @@ from exactbridge.sources.paynl import (
     settlement_to_payout,
     split_by_revenue_group,
 )
-from exactbridge.sync._exact_ops import DivisionSession
+from exactbridge.sync._exact_ops import DivisionSession, new_account
 from exactbridge.sync._pipeline import PipelineBase, RunState, fingerprint
 from exactbridge.sync.report import Action, RecordResult, SyncReport
 from exactbridge.sync.settings import SyncSettings
@@ -336,9 +336,11 @@ def _label(payout: Payout) -> str:
 
 @attrs.define
 class _PayoutState(RunState):
-    """One payout run: the shared state plus the open receivables still unmatched."""
+    """One payout run: the shared state plus the open receivables still unmatched,
+    and the relations created for payers (by name)."""
 
     receivables: list[OpenReceivable] | None = None
+    relations: dict[str, str] = attrs.field(factory=dict)
 
 
 class PayoutPipeline(PipelineBase[_PayoutState]):
@@ -422,7 +424,10 @@ class PayoutPipeline(PipelineBase[_PayoutState]):
     def _new_state(self, dry_run: bool, now: dt.datetime) -> _PayoutState:
         # Accounts are only needed to find the standard debtor of unmatched payments;
         # matched payments carry the customer's id from the receivable.
-        standard = self.config.payments.unmatched is UnmatchedPayments.STANDARD_DEBTOR
+        standard = self.config.payments.unmatched in (
+            UnmatchedPayments.STANDARD_DEBTOR,
+            UnmatchedPayments.NEW_RELATION,
+        )
         session = DivisionSession(self.exact, with_accounts=standard)
         return _PayoutState(session, dry_run=dry_run, now=now)
 
@@ -718,6 +723,31 @@ class PayoutPipeline(PipelineBase[_PayoutState]):
 
     # -- booking -----------------------------------------------------------------------
 
+    def _create_relations(self, state: _PayoutState, draft: BankEntryDraft) -> BankEntryDraft:
+        """Create the relations the draft's lines ask for (one per name per run).
+
+        A relation created before a booking that then fails is found by its name on
+        the next run, so it is never created twice.
+        """
+        if not any(line.new_account is not None for line in draft.lines):
+            return draft
+        lines = []
+        for line in draft.lines:
+            wanted = line.new_account
+            if wanted is not None:
+                created = state.relations.get(wanted.name)
+                if created is None:
+                    account = self.exact.accounts.create(new_account(wanted))
+                    created = str(account.id)
+                    state.relations[wanted.name] = created
+                    state.accounts_created += 1
+                    log.info(
+                        "pipeline %s: created relation %r for a payment", self.name, wanted.name
+                    )
+                line = attrs.evolve(line, account_id=created, new_account=None)
+            lines.append(line)
+        return attrs.evolve(draft, lines=tuple(lines))
+
     def _book(
         self,
         state: _PayoutState,
@@ -733,6 +763,8 @@ class PayoutPipeline(PipelineBase[_PayoutState]):
             description=marker,
             transfer_line=attrs.evolve(match.draft.transfer_line, description=marker),
         )
+        if not state.dry_run:
+            draft = self._create_relations(state, draft)
         body = state.session.bank_entry(draft, record=payout)
         # A receivable this payout pays is never offered to a later payout of the run,
         # whatever becomes of this booking (a lost answer may still have booked it).

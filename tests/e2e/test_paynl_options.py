@@ -16,7 +16,7 @@ import pytest
 
 from exactbridge.sync import MemoryStateStore, SyncSettings
 from exactbridge.sync.payouts import PayoutPipeline, PayPayouts
-from exactbridge.testing import FakeClock, FakeExactOnline, FakePay
+from exactbridge.testing import FakeClock, FakeExactOnline, FakePay, FakePayTransaction
 from tests.sync.test_payouts import CONTRIBUTIE, START, WEBSHOP, World, amount, config
 
 from .conftest import DIVISION, OTHER_DIVISION, Books, add_gl_account
@@ -150,6 +150,67 @@ def test_select_bank_journal(pay: World, journal: str) -> None:
     [entry] = pay.bank_entries()
     assert entry.journal_code.strip() == journal
     assert pay.open_refs() == set()
+
+
+def _settle_from(pay: World, payer: str, reference: str, amount: str) -> str:
+    """A settlement of one payment whose payer Pay. names (``customer.name``)."""
+    cents = int(Decimal(amount) * 100)
+    transaction = FakePayTransaction(
+        id=f"EX-{cents:04d}-0000-0001",
+        order_id=f"{cents:08d}X01",
+        reference=reference,
+        amount_cents=cents,
+        costs_cents=25,
+        group=WEBSHOP,
+        customer_name=payer,
+        completed_at=dt.datetime(2026, 1, 19, 12, tzinfo=dt.timezone.utc),
+    )
+    return pay.pay.add_settlement([transaction], date=dt.date(2026, 1, 20))
+
+
+@pytest.mark.parametrize("create", [True, False])
+def test_create_new_relations_in_exact_online_if_they_do_not_exist(
+    pay: World, create: bool
+) -> None:
+    pay.invoice("F-1", "40.00", customer="501")  # relation "Lid 501" exists
+    _settle_from(pay, "Fenna de Boer", "ORDER-77", "12.00")
+    _settle_from(pay, "Lid 501", "ORDER-78", "30.00")
+    pay.config = config(unmatched="new_relation" if create else "unassigned_account")
+
+    report = pay.pipeline().run()
+
+    customers = {account.name: account for account in Books(pay.fake).customers().values()}
+    by_account: dict[Any, Decimal] = {}
+    for entry in pay.bank_entries():
+        for line in pay.lines_by_gl(entry).get("1300", []):
+            by_account[line["Account"]] = by_account.get(line["Account"], Decimal(0)) + amount(line)
+    if create:
+        assert set(customers) == {"Lid 501", "Fenna de Boer"}  # one new, one found by name
+        assert by_account == {
+            str(customers["Fenna de Boer"].id): Decimal("12.00"),
+            str(customers["Lid 501"].id): Decimal("30.00"),
+        }
+        assert report.accounts_created == 1
+        assert pay.pipeline().run().accounts_created == 0  # no second Fenna on a rerun
+        assert len(Books(pay.fake).customers()) == 2
+    else:
+        assert set(customers) == {"Lid 501"}
+        assert by_account == {}
+        assert report.accounts_created == 0
+
+
+def test_a_payer_several_relations_share_is_never_guessed(pay: World) -> None:
+    pay.fake.add_customer(DIVISION, "J. Jansen", code="601")
+    pay.fake.add_customer(DIVISION, "J. Jansen", code="602")
+    _settle_from(pay, "J. Jansen", "ORDER-79", "20.00")
+    pay.config = config(unmatched="new_relation")
+
+    pay.pipeline().run()
+
+    totals = gl_totals(pay)
+    assert totals["2050"] == Decimal("20.00")
+    assert "1300" not in totals
+    assert len(Books(pay.fake).customers()) == 2
 
 
 @pytest.mark.parametrize("unassigned", ["2050", "2060"])
