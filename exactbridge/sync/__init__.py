@@ -7,7 +7,8 @@
 - sources: the :class:`InvoiceSource` protocol and one implementation per system
   (:class:`VirtuagymInvoices`, :class:`EduframeInvoices`, :class:`CoachviewInvoices`,
   :class:`ClubassistentInvoices`), :class:`PayPayouts`, :class:`ClubassistentMandates`;
-- memory: :class:`SQLiteStateStore` (durable default) and :class:`MemoryStateStore`;
+- memory: :class:`SQLiteStateStore` (durable default), :class:`PostgresStateStore` (many
+  workers, ``exactbridge[postgres]``) and :class:`MemoryStateStore`;
 - scheduling: :class:`RunLock` (one run per pipeline at a time).
 """
 
@@ -42,6 +43,7 @@ from exactbridge.sync.payouts import (
     payout_hash,
     payout_marker,
 )
+from exactbridge.sync.postgres_store import PostgresRunLock, PostgresStateStore
 from exactbridge.sync.report import Action, RecordResult, SyncReport
 from exactbridge.sync.schedule import Runnable, run_every, run_locked
 from exactbridge.sync.settings import ChangePolicy, DeletePolicy, SyncSettings
@@ -95,6 +97,8 @@ __all__ = [
     "PayoutSource",
     "PdfRenderer",
     "PipelineBusyError",
+    "PostgresRunLock",
+    "PostgresStateStore",
     "RecordResult",
     "RunLock",
     "RunRecord",

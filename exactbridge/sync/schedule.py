@@ -18,6 +18,7 @@ from typing import Protocol, TypeVar
 from exactbridge.clock import Clock, SystemClock
 from exactbridge.errors import ConfigurationError
 from exactbridge.sync.locks import PipelineBusyError, RunLock
+from exactbridge.sync.postgres_store import PostgresRunLock, PostgresStateStore
 from exactbridge.sync.report import SyncReport
 from exactbridge.sync.sqlite_store import SQLiteStateStore
 from exactbridge.sync.state import MemoryStateStore, StateStore
@@ -39,18 +40,20 @@ class Runnable(Protocol):
         ...
 
 
-def _lock_for(pipeline: Runnable) -> RunLock:
+def _lock_for(pipeline: Runnable) -> RunLock | PostgresRunLock:
     store = pipeline.store
     if isinstance(store, (SQLiteStateStore, MemoryStateStore)):
         return RunLock(store, pipeline.name)
+    if isinstance(store, PostgresStateStore):
+        return store.run_lock(pipeline.name)
     raise ConfigurationError(
         f"got a {type(store).__name__}",
         key="pipeline.store",
-        expected="an SQLiteStateStore or MemoryStateStore, or pass lock= explicitly",
+        expected="an SQLiteStateStore, PostgresStateStore or MemoryStateStore, or pass lock=",
     )
 
 
-def run_locked(pipeline: Runnable, *, lock: RunLock | None = None) -> SyncReport:
+def run_locked(pipeline: Runnable, *, lock: RunLock | PostgresRunLock | None = None) -> SyncReport:
     """Run ``pipeline`` once while holding its run lock.
 
     Raises :class:`~exactbridge.sync.PipelineBusyError` at once (without waiting)
@@ -65,7 +68,7 @@ def run_every(
     pipeline: Runnable,
     *,
     clock: Clock | None = None,
-    lock: RunLock | None = None,
+    lock: RunLock | PostgresRunLock | None = None,
     max_runs: int | None = None,
     on_failure: Callable[[SyncReport], object] | None = None,
     on_busy: Callable[[PipelineBusyError], object] | None = None,

@@ -39,12 +39,12 @@ import os
 import sqlite3
 import sys
 import threading
-import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 from exactbridge.errors import ConfigurationError, SyncError
+from exactbridge.sync._store_base import OutcomeMethods
 from exactbridge.sync.state import (
     BookingKey,
     BookingRecord,
@@ -220,7 +220,7 @@ def _text_time(value: dt.datetime) -> str:
     return value.astimezone(dt.timezone.utc).isoformat(timespec="microseconds")
 
 
-class SQLiteStateStore:
+class SQLiteStateStore(OutcomeMethods):
     """A :class:`~exactbridge.sync.state.StateStore` in one SQLite file.
 
     ``path`` is the database file (created with its folder, mode 0600, when
@@ -560,69 +560,6 @@ class SQLiteStateStore:
             self._save(conn, record)
         return record
 
-    def mark_booked(
-        self,
-        key: BookingKey,
-        *,
-        exact_id: str | uuid.UUID,
-        entry_number: int | None,
-        content_hash: str | None,
-        now: dt.datetime,
-        extra: Mapping[str, str] | None = None,
-    ) -> BookingRecord:
-        """See :meth:`~exactbridge.sync.state.StateStore.mark_booked`."""
-        return self._outcome(
-            key,
-            BookingStatus.BOOKED,
-            exact_id=exact_id,
-            entry_number=entry_number,
-            content_hash=content_hash,
-            now=now,
-            extra=extra,
-        )
-
-    def mark_failed(
-        self,
-        key: BookingKey,
-        *,
-        error: str,
-        now: dt.datetime,
-        extra: Mapping[str, str] | None = None,
-    ) -> BookingRecord:
-        """See :meth:`~exactbridge.sync.state.StateStore.mark_failed`."""
-        return self._outcome(key, BookingStatus.FAILED, message=error, now=now, extra=extra)
-
-    def mark_skipped(
-        self,
-        key: BookingKey,
-        *,
-        now: dt.datetime,
-        reason: str | None = None,
-        extra: Mapping[str, str] | None = None,
-    ) -> BookingRecord:
-        """See :meth:`~exactbridge.sync.state.StateStore.mark_skipped`."""
-        return self._outcome(key, BookingStatus.SKIPPED, message=reason, now=now, extra=extra)
-
-    def mark_reversed(
-        self,
-        key: BookingKey,
-        *,
-        now: dt.datetime,
-        extra: Mapping[str, str] | None = None,
-    ) -> BookingRecord:
-        """See :meth:`~exactbridge.sync.state.StateStore.mark_reversed`."""
-        return self._outcome(key, BookingStatus.REVERSED, now=now, extra=extra)
-
-    def mark_deleted(
-        self,
-        key: BookingKey,
-        *,
-        now: dt.datetime,
-        extra: Mapping[str, str] | None = None,
-    ) -> BookingRecord:
-        """See :meth:`~exactbridge.sync.state.StateStore.mark_deleted`."""
-        return self._outcome(key, BookingStatus.DELETED, now=now, extra=extra)
-
     def _with_status(
         self,
         status: BookingStatus,
@@ -644,24 +581,6 @@ class SQLiteStateStore:
                 params,
             ).fetchall()
         return [self._record(row) for row in rows]
-
-    def failed(
-        self,
-        source: str | None = None,
-        tenant: str | None = None,
-        kind: str | None = None,
-    ) -> list[BookingRecord]:
-        """See :meth:`~exactbridge.sync.state.StateStore.failed`."""
-        return self._with_status(BookingStatus.FAILED, source, tenant, kind)
-
-    def pending(
-        self,
-        source: str | None = None,
-        tenant: str | None = None,
-        kind: str | None = None,
-    ) -> list[BookingRecord]:
-        """See :meth:`~exactbridge.sync.state.StateStore.pending`."""
-        return self._with_status(BookingStatus.PENDING, source, tenant, kind)
 
     # --- cursors ---------------------------------------------------------------------
 

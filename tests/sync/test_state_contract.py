@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from exactbridge.errors import ConfigurationError, SyncError
+from exactbridge.sync.postgres_store import PostgresStateStore
 from exactbridge.sync.sqlite_store import SQLiteStateStore
 from exactbridge.sync.state import (
     BookingKey,
@@ -31,13 +32,16 @@ def at(minutes: int) -> dt.datetime:
 KEY = BookingKey("virtuagym", "club-12", "INV-1")
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def store(request, tmp_path) -> Iterator[StateStore]:
     made: StateStore
     if request.param == "memory":
         made = MemoryStateStore()
-    else:
+    elif request.param == "sqlite":
         made = SQLiteStateStore(tmp_path / "state.sqlite3")
+    else:
+        conninfo = request.getfixturevalue("postgres_conninfo")
+        made = PostgresStateStore(conninfo, schema=request.getfixturevalue("postgres_schema"))
     yield made
     made.close()
 
