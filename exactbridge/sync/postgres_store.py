@@ -37,12 +37,12 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from exactbridge.errors import ConfigurationError, SyncError
-from exactbridge.sync._store_base import OutcomeMethods
 from exactbridge.sync.locks import PipelineBusyError
 from exactbridge.sync.state import (
     BookingKey,
     BookingRecord,
     BookingStatus,
+    OutcomeMethods,
     RunRecord,
     RunStatus,
     _check_cursor_value,

@@ -44,11 +44,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 from exactbridge.errors import ConfigurationError, SyncError
-from exactbridge.sync._store_base import OutcomeMethods
 from exactbridge.sync.state import (
     BookingKey,
     BookingRecord,
     BookingStatus,
+    OutcomeMethods,
     RunRecord,
     RunStatus,
     _check_cursor_value,

@@ -733,7 +733,110 @@ def _order(record: BookingRecord) -> tuple[dt.datetime, str, str, str, str]:
     return (record.updated_at, k.source, k.tenant, k.kind, k.source_id)
 
 
-class MemoryStateStore:
+class OutcomeMethods:
+    """``mark_booked`` ... ``mark_deleted``, ``failed`` and ``pending`` on two primitives.
+
+    A store supplies ``_outcome(key, status, **facts)`` (one atomic step that reads the
+    record, applies :func:`outcome_record` and saves it) and ``_with_status(status,
+    source, tenant, kind)``; every store here (memory, SQLite, PostgreSQL) inherits the
+    public methods of the protocol from this one class.
+    """
+
+    def _outcome(self, key: BookingKey, target: BookingStatus, **kwargs: Any) -> BookingRecord:
+        raise NotImplementedError  # pragma: no cover - every store defines it
+
+    def _with_status(
+        self,
+        status: BookingStatus,
+        source: str | None,
+        tenant: str | None,
+        kind: str | None,
+    ) -> list[BookingRecord]:
+        raise NotImplementedError  # pragma: no cover - every store defines it
+
+    def mark_booked(
+        self,
+        key: BookingKey,
+        *,
+        exact_id: str | uuid.UUID,
+        entry_number: int | None,
+        content_hash: str | None,
+        now: dt.datetime,
+        extra: Mapping[str, str] | None = None,
+    ) -> BookingRecord:
+        """See :meth:`StateStore.mark_booked`."""
+        return self._outcome(
+            key,
+            BookingStatus.BOOKED,
+            exact_id=exact_id,
+            entry_number=entry_number,
+            content_hash=content_hash,
+            now=now,
+            extra=extra,
+        )
+
+    def mark_failed(
+        self,
+        key: BookingKey,
+        *,
+        error: str,
+        now: dt.datetime,
+        extra: Mapping[str, str] | None = None,
+    ) -> BookingRecord:
+        """See :meth:`StateStore.mark_failed`."""
+        return self._outcome(key, BookingStatus.FAILED, message=error, now=now, extra=extra)
+
+    def mark_skipped(
+        self,
+        key: BookingKey,
+        *,
+        now: dt.datetime,
+        reason: str | None = None,
+        extra: Mapping[str, str] | None = None,
+    ) -> BookingRecord:
+        """See :meth:`StateStore.mark_skipped`."""
+        return self._outcome(key, BookingStatus.SKIPPED, message=reason, now=now, extra=extra)
+
+    def mark_reversed(
+        self,
+        key: BookingKey,
+        *,
+        now: dt.datetime,
+        extra: Mapping[str, str] | None = None,
+    ) -> BookingRecord:
+        """See :meth:`StateStore.mark_reversed`."""
+        return self._outcome(key, BookingStatus.REVERSED, now=now, extra=extra)
+
+    def mark_deleted(
+        self,
+        key: BookingKey,
+        *,
+        now: dt.datetime,
+        extra: Mapping[str, str] | None = None,
+    ) -> BookingRecord:
+        """See :meth:`StateStore.mark_deleted`."""
+        return self._outcome(key, BookingStatus.DELETED, now=now, extra=extra)
+
+    def failed(
+        self,
+        source: str | None = None,
+        tenant: str | None = None,
+        kind: str | None = None,
+    ) -> list[BookingRecord]:
+        """See :meth:`StateStore.failed`."""
+        return self._with_status(BookingStatus.FAILED, source, tenant, kind)
+
+    def pending(
+        self,
+        source: str | None = None,
+        tenant: str | None = None,
+        kind: str | None = None,
+    ) -> list[BookingRecord]:
+        """See :meth:`StateStore.pending`."""
+        return self._with_status(BookingStatus.PENDING, source, tenant, kind)
+
+
+class MemoryStateStore(OutcomeMethods):
     """A :class:`StateStore` in dictionaries: for tests, notebooks and dry runs.
 
     Nothing survives the process ("durable" means: stored before the method
@@ -812,69 +915,6 @@ class MemoryStateStore:
             self._open()
             return self._store(outcome_record(key, self._records.get(key), target, **kwargs))
 
-    def mark_booked(
-        self,
-        key: BookingKey,
-        *,
-        exact_id: str | uuid.UUID,
-        entry_number: int | None,
-        content_hash: str | None,
-        now: dt.datetime,
-        extra: Mapping[str, str] | None = None,
-    ) -> BookingRecord:
-        """See :meth:`StateStore.mark_booked`."""
-        return self._outcome(
-            key,
-            BookingStatus.BOOKED,
-            exact_id=exact_id,
-            entry_number=entry_number,
-            content_hash=content_hash,
-            now=now,
-            extra=extra,
-        )
-
-    def mark_failed(
-        self,
-        key: BookingKey,
-        *,
-        error: str,
-        now: dt.datetime,
-        extra: Mapping[str, str] | None = None,
-    ) -> BookingRecord:
-        """See :meth:`StateStore.mark_failed`."""
-        return self._outcome(key, BookingStatus.FAILED, message=error, now=now, extra=extra)
-
-    def mark_skipped(
-        self,
-        key: BookingKey,
-        *,
-        now: dt.datetime,
-        reason: str | None = None,
-        extra: Mapping[str, str] | None = None,
-    ) -> BookingRecord:
-        """See :meth:`StateStore.mark_skipped`."""
-        return self._outcome(key, BookingStatus.SKIPPED, message=reason, now=now, extra=extra)
-
-    def mark_reversed(
-        self,
-        key: BookingKey,
-        *,
-        now: dt.datetime,
-        extra: Mapping[str, str] | None = None,
-    ) -> BookingRecord:
-        """See :meth:`StateStore.mark_reversed`."""
-        return self._outcome(key, BookingStatus.REVERSED, now=now, extra=extra)
-
-    def mark_deleted(
-        self,
-        key: BookingKey,
-        *,
-        now: dt.datetime,
-        extra: Mapping[str, str] | None = None,
-    ) -> BookingRecord:
-        """See :meth:`StateStore.mark_deleted`."""
-        return self._outcome(key, BookingStatus.DELETED, now=now, extra=extra)
-
     def _with_status(
         self,
         status: BookingStatus,
@@ -890,24 +930,6 @@ class MemoryStateStore:
                 if r.status is status and _matches(r, source, tenant, kind)
             ]
         return sorted(found, key=_order)
-
-    def failed(
-        self,
-        source: str | None = None,
-        tenant: str | None = None,
-        kind: str | None = None,
-    ) -> list[BookingRecord]:
-        """See :meth:`StateStore.failed`."""
-        return self._with_status(BookingStatus.FAILED, source, tenant, kind)
-
-    def pending(
-        self,
-        source: str | None = None,
-        tenant: str | None = None,
-        kind: str | None = None,
-    ) -> list[BookingRecord]:
-        """See :meth:`StateStore.pending`."""
-        return self._with_status(BookingStatus.PENDING, source, tenant, kind)
 
     def get_cursor(self, pipeline: str, name: str) -> str | None:
         """See :meth:`StateStore.get_cursor`."""

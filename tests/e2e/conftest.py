@@ -24,6 +24,7 @@ from exactbridge.sync import (
     InvoicePipeline,
     InvoiceSource,
     MemoryStateStore,
+    StateStore,
     SyncReport,
     SyncSettings,
 )
@@ -75,7 +76,7 @@ def book(
     source: InvoiceSource,
     books: Books,
     config: Mapping[str, Any] | BookingConfig,
-    store: MemoryStateStore,
+    store: StateStore,
     clock: FakeClock,
     *,
     settings: SyncSettings | None = None,

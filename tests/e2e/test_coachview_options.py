@@ -19,7 +19,7 @@ import pytest
 from exactbridge.errors import ConfigurationError
 from exactbridge.exact import P
 from exactbridge.sources.coachview import CoachviewClient
-from exactbridge.sync import MemoryStateStore, SyncSettings
+from exactbridge.sync import MemoryStateStore, StateStore, SyncSettings
 from exactbridge.sync.schedule import run_every
 from exactbridge.testing import FakeClock, FakeCoachview, FakeExactOnline
 from exactbridge.testing.server import serve
@@ -569,11 +569,11 @@ class ExportMoment:
     arrives: dt.datetime
     pending: dict[str, Any] | None = None
     name: str = "coachview-export"
+    # The world's store: ``run_every`` takes the pipeline's run lock in it.
+    store: StateStore = attrs.field(init=False)
 
-    @property
-    def store(self) -> MemoryStateStore:
-        store: MemoryStateStore = self.world.store  # type: ignore[assignment]
-        return store
+    def __attrs_post_init__(self) -> None:
+        self.store = self.world.store
 
     def run(self) -> Any:
         if self.pending is None and self.world.clock.now() >= self.arrives:
