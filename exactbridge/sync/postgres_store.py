@@ -29,14 +29,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 import json
-import re
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from exactbridge.errors import ConfigurationError, SyncError
+from exactbridge import _postgres as _pg
+from exactbridge._postgres import describe_conninfo, lock_id
+from exactbridge.errors import SyncError
 from exactbridge.sync.locks import PipelineBusyError
 from exactbridge.sync.state import (
     BookingKey,
@@ -122,46 +122,10 @@ _RUN_COLUMNS = (
     "run_id, pipeline, started_at, finished_at, status, booked, updated, reversed, "
     "skipped, failed, exact_calls, notes"
 )
-_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _KEYS_PER_QUERY = 5000
 # Advisory lock name spaces (the first int of the two-int form).
-_LOCK_MIGRATE = 0x45_42_01
 _LOCK_RECORD = 0x45_42_02
 _LOCK_RUN = 0x45_42_03
-
-
-def _psycopg() -> Any:
-    try:
-        import psycopg
-    except ImportError as exc:  # pragma: no cover - depends on the install
-        raise ConfigurationError(
-            "the PostgreSQL state store needs psycopg 3",
-            key="PostgresStateStore",
-            expected="pip install 'exactbridge[postgres]'",
-        ) from exc
-    return psycopg
-
-
-def _lock_id(*parts: str) -> int:
-    """A signed 32-bit number for an advisory lock, stable across processes."""
-    digest = hashlib.blake2b("\0".join(parts).encode(), digest_size=4).digest()
-    return int.from_bytes(digest, "big", signed=True)
-
-
-def describe_conninfo(conninfo: str) -> str:
-    """``user@host:port/dbname`` of a connection string, without its password.
-
-    >>> describe_conninfo("host=db.local port=5433 dbname=books user=sync password=s3cret")
-    'sync@db.local:5433/books'
-    """
-    try:
-        parts = _psycopg().conninfo.conninfo_to_dict(conninfo)
-    except Exception:
-        return "<PostgreSQL>"
-    host = parts.get("host") or "localhost"
-    port = f":{parts['port']}" if parts.get("port") else ""
-    user = f"{parts['user']}@" if parts.get("user") else ""
-    return f"{user}{host}{port}/{parts.get('dbname') or ''}"
 
 
 class PostgresStateStore(OutcomeMethods):
@@ -180,24 +144,10 @@ class PostgresStateStore(OutcomeMethods):
     def __init__(
         self, conninfo: str, *, schema: str = "exactbridge", connect_timeout: float = 10.0
     ) -> None:
-        given: object = conninfo
-        if not isinstance(given, str) or not given.strip():
-            raise ConfigurationError(
-                f"got {type(conninfo).__name__}",
-                key="PostgresStateStore.conninfo",
-                expected="a libpq connection string, e.g. 'host=... dbname=... user=...'",
-            )
-        named: object = schema
-        if not isinstance(named, str) or not _SCHEMA_NAME.match(named):
-            raise ConfigurationError(
-                f"got {schema!r}",
-                key="PostgresStateStore.schema",
-                expected="a lower-case SQL name (letters, digits, _), at most 63 characters",
-            )
-        self._psycopg = _psycopg()
-        self._conninfo = conninfo
+        self._conninfo = _pg.check_conninfo(conninfo, "PostgresStateStore.conninfo")
+        self._schema = _pg.check_schema(schema, "PostgresStateStore.schema")
+        self._psycopg = _pg.psycopg("PostgresStateStore")
         self._where = describe_conninfo(conninfo)
-        self._schema = schema
         self._timeout = connect_timeout
         self._lock = threading.RLock()
         self._closed = False
@@ -228,51 +178,29 @@ class PostgresStateStore(OutcomeMethods):
         return f'"{self._schema}"'
 
     def _error(self, action: str, exc: BaseException) -> SyncError:
-        # psycopg's messages name the host and database, never the password.
-        detail = " ".join(str(exc).split()) or type(exc).__name__
-        return SyncError(f"state store {self._where}: cannot {action}: {detail}")
+        return SyncError(f"state store {self._where}: cannot {action}: {_pg.error_detail(exc)}")
 
     def _connect(self) -> Any:
-        try:
-            return self._psycopg.connect(
-                self._conninfo,
-                connect_timeout=max(1, int(self._timeout)),
-                autocommit=False,
-                application_name="exactbridge",
-            )
-        except self._psycopg.Error as exc:
-            raise self._error("connect", exc) from None
+        return _pg.connect(
+            self._psycopg, self._conninfo, self._timeout, lambda exc: self._error("connect", exc)
+        )
+
+    def _refuse(self, version: int) -> SyncError:
+        return SyncError(
+            f"state store {self._where}: schema {self._schema} is at version {version}, "
+            f"written by a newer exactbridge (this one knows up to "
+            f"{POSTGRES_SCHEMA_VERSION}); upgrade exactbridge to use it"
+        )
 
     def _migrate(self) -> None:
         with self._transaction("migrate the schema") as cur:
-            cur.execute(
-                "SELECT pg_advisory_xact_lock(%s, %s)", (_LOCK_MIGRATE, _lock_id(self._schema))
+            _pg.migrate(
+                cur,
+                schema=self._schema,
+                table="schema_version",
+                migrations=_MIGRATIONS,
+                refuse=self._refuse,
             )
-            cur.execute(f"CREATE SCHEMA IF NOT EXISTS {self._q}")
-            cur.execute(
-                f"CREATE TABLE IF NOT EXISTS {self._q}.schema_version (version INTEGER NOT NULL)"
-            )
-            cur.execute(f"SELECT version FROM {self._q}.schema_version")
-            row = cur.fetchone()
-            version = 0 if row is None else int(row[0])
-            if version > POSTGRES_SCHEMA_VERSION:
-                raise SyncError(
-                    f"state store {self._where}: schema {self._schema} is at version {version}, "
-                    f"written by a newer exactbridge (this one knows up to "
-                    f"{POSTGRES_SCHEMA_VERSION}); upgrade exactbridge to use it"
-                )
-            for number in range(version + 1, POSTGRES_SCHEMA_VERSION + 1):
-                for statement in _MIGRATIONS[number - 1]:
-                    cur.execute(statement.format(schema=self._q))
-            if row is None:
-                cur.execute(
-                    f"INSERT INTO {self._q}.schema_version (version) VALUES (%s)",
-                    (POSTGRES_SCHEMA_VERSION,),
-                )
-            elif version < POSTGRES_SCHEMA_VERSION:
-                cur.execute(
-                    f"UPDATE {self._q}.schema_version SET version = %s", (POSTGRES_SCHEMA_VERSION,)
-                )
 
     @contextlib.contextmanager
     def _transaction(self, action: str, *, lock: BookingKey | None = None) -> Iterator[Any]:
@@ -286,7 +214,7 @@ class PostgresStateStore(OutcomeMethods):
                     if lock is not None:
                         cur.execute(
                             "SELECT pg_advisory_xact_lock(%s, %s)",
-                            (_LOCK_RECORD, _lock_id(self._schema, str(lock))),
+                            (_LOCK_RECORD, lock_id(self._schema, str(lock))),
                         )
                     yield cur
             except self._psycopg.Error as exc:
@@ -640,7 +568,7 @@ class PostgresRunLock:
         return self._conn is not None
 
     def _ids(self) -> tuple[int, int]:
-        return _LOCK_RUN, _lock_id(self._store.schema, self._pipeline)
+        return _LOCK_RUN, lock_id(self._store.schema, self._pipeline)
 
     def try_acquire(self) -> bool:
         """Take the lock if it is free; ``True`` when taken, ``False`` when another holds it."""
