@@ -17,7 +17,13 @@ from exactbridge.exact._async.client import AsyncExactClient
 from exactbridge.exact._async.service import AsyncReadService, AsyncResourceService, SyncPage
 from exactbridge.exact._envelope import Page
 from exactbridge.exact._odata import Filter, Int64, P, Query
-from exactbridge.exact._ratelimit import RateLimiter, RateLimitState
+from exactbridge.exact._ratelimit import (
+    RateBudget,
+    RateLimiter,
+    RateLimitState,
+    SharedBudget,
+    SharedWindow,
+)
 from exactbridge.exact._resources import RESOURCES, ResourceSpec
 from exactbridge.exact._retry import RetryPolicy
 from exactbridge.exact._sync.client import ExactClient
@@ -91,6 +97,7 @@ from exactbridge.exact.models import (
     VATTransactionType,
     VATType,
 )
+from exactbridge.exact.postgres import PostgresRateLimiter, PostgresTokenStore
 
 __all__ = [
     "ACCESS_TOKEN_LIFETIME",
@@ -149,8 +156,11 @@ __all__ = [
     "P",
     "Page",
     "PaymentCondition",
+    "PostgresRateLimiter",
+    "PostgresTokenStore",
     "Project",
     "Query",
+    "RateBudget",
     "RateLimitState",
     "RateLimiter",
     "ReadService",
@@ -164,6 +174,8 @@ __all__ = [
     "SalesEntry",
     "SalesEntryLine",
     "SalesEntryType",
+    "SharedBudget",
+    "SharedWindow",
     "SyncPage",
     "Token",
     "TokenStore",

@@ -23,7 +23,7 @@ from exactbridge.errors import (
     TransportError,
 )
 from exactbridge.exact import _envelope
-from exactbridge.exact._ratelimit import RateLimiter
+from exactbridge.exact._ratelimit import RateBudget
 from exactbridge.exact._retry import RetryPolicy
 
 __all__ = ["ClientSettings", "Outcome", "judge_response", "judge_transport_error"]
@@ -42,7 +42,7 @@ class ClientSettings:
     base_url: str
     division: int | None
     retry: RetryPolicy
-    limiter: RateLimiter
+    limiter: RateBudget
 
     @property
     def api_root(self) -> str:

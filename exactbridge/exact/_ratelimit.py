@@ -19,12 +19,20 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Mapping
+from typing import Protocol, runtime_checkable
 
 import attrs
 
 from exactbridge.errors import DailyRateLimitError
 
-__all__ = ["RateLimitState", "RateLimiter", "parse_rate_limit_headers"]
+__all__ = [
+    "RateBudget",
+    "RateLimitState",
+    "RateLimiter",
+    "SharedBudget",
+    "SharedWindow",
+    "parse_rate_limit_headers",
+]
 
 _UTC = dt.timezone.utc
 
@@ -191,3 +199,170 @@ class RateLimiter:
         if reset is None:
             return 60.0
         return max((reset - now).total_seconds(), 0.0) + self._margin
+
+
+@runtime_checkable
+class RateBudget(Protocol):
+    """What a client needs of a rate limiter; :class:`RateLimiter` and
+    :class:`~exactbridge.exact.PostgresRateLimiter` are two.
+
+    ``reserve`` either grants one call now (returns ``0.0`` and counts it) or returns
+    the seconds to wait before asking again (counting nothing); the client asks
+    until it is granted. ``record`` takes in the budget an answer reports,
+    ``wait_after_429`` decides what a 429 means, ``state`` tells what is known.
+    """
+
+    def state(self, division: int | None) -> RateLimitState:
+        """What is known of a division's budget now."""
+        ...
+
+    def reserve(self, division: int | None, now: dt.datetime, *, method: str, url: str) -> float:
+        """Claim one call, or say how long to wait first."""
+        ...
+
+    def record(self, division: int | None, headers: Mapping[str, str]) -> RateLimitState | None:
+        """Take in the ``X-RateLimit-*`` headers of an answer."""
+        ...
+
+    def wait_after_429(
+        self, division: int | None, headers: Mapping[str, str], now: dt.datetime
+    ) -> float | None:
+        """Seconds to wait after a 429, or ``None`` when the day is used up."""
+        ...
+
+
+# --------------------------------------------------------------------------- shared budgets
+#
+# A budget many workers draw from (kept in a database row, one per app and division) is
+# counted differently from the per-process one above: every grant is counted at once,
+# before the call is sent, so calls in flight in other workers are never forgotten; an
+# answer's headers can only lower what is left in its window (min of ours and Exact's),
+# never raise it, because Exact has not yet seen the calls other workers are sending; and
+# when a window ends, the next one starts with the full limit rather than "unknown", so
+# workers waiting for the reset do not all rush in at once.
+
+_MINUTE = dt.timedelta(minutes=1)
+_DAY = dt.timedelta(days=1)
+
+
+@attrs.frozen
+class SharedWindow:
+    """One window (the minute or the day) of a shared budget.
+
+    ``reset`` is when the window ends (``None``: no call seen yet); ``estimated``
+    says whether that moment was inferred (the window after a known one) rather
+    than reported by Exact, so the next answer may correct it. ``carry`` counts the
+    calls granted in the window's last ``margin`` seconds: they may reach Exact after
+    the reset, so the next window starts with that many fewer.
+    """
+
+    limit: int
+    remaining: int
+    reset: dt.datetime | None = None
+    estimated: bool = True
+    carry: int = 0
+
+    def rolled(self, now: dt.datetime, length: dt.timedelta) -> SharedWindow:
+        """This window as it stands at ``now``: a new full one once its reset has passed."""
+        if self.reset is None or now < self.reset:
+            return self
+        periods = (now - self.reset) // length + 1
+        # Late arrivals can only land in the window right after this one.
+        remaining = self.limit - self.carry if periods == 1 else self.limit
+        return SharedWindow(self.limit, remaining, self.reset + periods * length, True)
+
+    def granted(self, now: dt.datetime, margin: float) -> SharedWindow:
+        """This window after granting one call at ``now``."""
+        late = self.reset is not None and (self.reset - now).total_seconds() < margin
+        return attrs.evolve(self, remaining=self.remaining - 1, carry=self.carry + int(late))
+
+    def reported(
+        self, limit: int | None, remaining: int | None, reset: dt.datetime | None, now: dt.datetime
+    ) -> SharedWindow:
+        """Take in what an answer said of this window (stale answers are ignored)."""
+        if remaining is None or reset is None or reset <= now:
+            return self  # nothing usable, or a window that is already over
+        new_limit = limit if limit is not None and limit > 0 else self.limit
+        if self.reset is not None and reset < self.reset and not self.estimated:
+            return self  # an answer from before the window we know
+        # The same window, or Exact's differs from our estimate: take Exact's reset and
+        # the lower count (Exact has not seen the calls other workers are sending).
+        return SharedWindow(new_limit, min(self.remaining, remaining), reset, False, self.carry)
+
+
+def _start_window(window: SharedWindow, now: dt.datetime, length: dt.timedelta) -> SharedWindow:
+    if window.reset is None:
+        # No answer yet: assume a window that started now; the first answer corrects it.
+        return attrs.evolve(window, reset=now + length, estimated=True)
+    return window
+
+
+@attrs.frozen
+class SharedBudget:
+    """The shared budget of one app in one division: the minute and the day.
+
+    Pure values; :class:`~exactbridge.exact.PostgresRateLimiter` keeps one per row and
+    changes it with the functions below inside a transaction that locks the row.
+    """
+
+    minute: SharedWindow
+    day: SharedWindow
+
+    @classmethod
+    def new(cls, minutely_limit: int = 60, daily_limit: int = 5000) -> SharedBudget:
+        """A budget no answer has reported on yet (Exact's documented limits)."""
+        return cls(
+            SharedWindow(minutely_limit, minutely_limit), SharedWindow(daily_limit, daily_limit)
+        )
+
+    def state(self) -> RateLimitState:
+        """As a :class:`RateLimitState` (for reports and :meth:`RateBudget.state`)."""
+        return RateLimitState(
+            daily_limit=self.day.limit,
+            daily_remaining=self.day.remaining,
+            daily_reset=self.day.reset,
+            minutely_limit=self.minute.limit,
+            minutely_remaining=self.minute.remaining,
+            minutely_reset=self.minute.reset,
+        )
+
+    def reserve(self, now: dt.datetime, margin: float) -> tuple[SharedBudget, float]:
+        """Grant one call (wait ``0.0``) or say how long to wait before asking again.
+
+        A wait of ``math.inf`` means the day is used up (the caller raises
+        :class:`~exactbridge.errors.DailyRateLimitError`).
+        """
+        day = self.day.rolled(now, _DAY)
+        minute = self.minute.rolled(now, _MINUTE)
+        if day.remaining <= 0 and day.reset is not None:
+            return SharedBudget(minute, day), float("inf")
+        if minute.remaining <= 0 and minute.reset is not None:
+            wait = (minute.reset - now).total_seconds() + margin
+            return SharedBudget(minute, day), max(wait, 0.0)
+        minute = _start_window(minute, now, _MINUTE)
+        day = _start_window(day, now, _DAY)
+        return SharedBudget(minute.granted(now, margin), day.granted(now, margin)), 0.0
+
+    def record(self, state: RateLimitState, now: dt.datetime) -> SharedBudget:
+        """Take in the headers of an answer."""
+        minute = self.minute.rolled(now, _MINUTE).reported(
+            state.minutely_limit, state.minutely_remaining, state.minutely_reset, now
+        )
+        day = self.day.rolled(now, _DAY).reported(
+            state.daily_limit, state.daily_remaining, state.daily_reset, now
+        )
+        return SharedBudget(minute, day)
+
+    def after_429(
+        self, state: RateLimitState | None, now: dt.datetime, margin: float
+    ) -> tuple[SharedBudget, float | None]:
+        """A 429: the day is gone (``None``) or wait for the minute's reset."""
+        if state is not None and state.has_daily and (state.daily_remaining or 0) <= 0:
+            day_reset = state.daily_reset or now + _DAY
+            return attrs.evolve(self, day=SharedWindow(self.day.limit, 0, day_reset, False)), None
+        reported = state.minutely_reset if state is not None else None
+        reset = reported if reported is not None and reported > now else now + _MINUTE
+        # Without a reported reset the minute's end is a guess the next answer may correct.
+        minute = SharedWindow(self.minute.limit, 0, reset, reset is not reported)
+        wait = (reset - now).total_seconds() + margin
+        return attrs.evolve(self, minute=minute), max(wait, 0.0)

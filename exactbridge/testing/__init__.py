@@ -23,7 +23,7 @@ from exactbridge.testing._exact.fake import (
 from exactbridge.testing._exact.faults import CallRecord, Fault, TokenCall
 from exactbridge.testing._exact.oauth import TokenGrant
 from exactbridge.testing._exact.seeds import SeededDivision, seed_division
-from exactbridge.testing.clock import FakeClock
+from exactbridge.testing.clock import FakeClock, VirtualClock, VirtualTime
 from exactbridge.testing.clubassistent import (
     SampleDebit,
     SampleInvoice,
@@ -67,6 +67,8 @@ __all__ = [
     "TokenGrant",
     "VirtuagymCall",
     "VirtuagymFault",
+    "VirtualClock",
+    "VirtualTime",
     "sample_direct_debits",
     "sample_invoices",
     "seed_division",

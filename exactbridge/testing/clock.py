@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import multiprocessing
 import threading
+from typing import Any
 
 from exactbridge.errors import ConfigurationError
 
-__all__ = ["DEFAULT_START", "FakeClock"]
+__all__ = ["DEFAULT_START", "FakeClock", "VirtualClock", "VirtualTime"]
 
 #: Where a :class:`FakeClock` starts when no start time is given (a Monday morning).
 DEFAULT_START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.timezone.utc)
@@ -87,3 +89,130 @@ class FakeClock:
 
     def __repr__(self) -> str:
         return f"FakeClock({self.now().isoformat()})"
+
+
+_RUNNING = -1.0  # a worker that is working, not sleeping
+_FINISHED = float("inf")  # a worker that has stopped (time may move past it)
+
+
+class VirtualTime:
+    """Simulated time shared by worker threads *and processes*: it moves only when every
+    worker sleeps.
+
+    A :class:`FakeClock` moves as soon as anyone sleeps, which is right for one worker
+    but not for several: one worker's wait would push time past another's call in
+    flight. Here each of ``workers`` workers gets its own clock (:meth:`clock`); its
+    ``sleep`` waits until every worker is asleep (or :meth:`VirtualClock.finish`-ed), then
+    time jumps to the earliest wake-up. While anyone works, time stands still. The state
+    lives in shared memory of ``context`` (a :mod:`multiprocessing` context, ``spawn``
+    by default), so pass this object to worker processes as a ``Process`` argument.
+    :meth:`observer` gives a clock that reads the time but never sleeps (for a fake
+    server)::
+
+        vt = VirtualTime(2)
+        a, b = vt.clock(0), vt.clock(1)
+        b.finish()            # worker 1 is done
+        a.sleep(60)           # nobody else works: time moves at once
+        assert (a.now() - vt.start).total_seconds() == 60
+    """
+
+    def __init__(
+        self, workers: int, start: dt.datetime | None = None, *, context: Any = None
+    ) -> None:
+        given: object = workers
+        if isinstance(given, bool) or not isinstance(given, int) or given < 1:
+            raise ConfigurationError(f"VirtualTime needs workers >= 1, got {workers!r}")
+        ctx = context if context is not None else multiprocessing.get_context("spawn")
+        self.start = _as_utc(start) if start is not None else DEFAULT_START
+        self.workers = workers
+        self._now = ctx.Value("d", self.start.timestamp(), lock=False)
+        self._wake = ctx.Array("d", [_RUNNING] * workers, lock=False)
+        self._cond = ctx.Condition()
+
+    def clock(self, worker: int) -> VirtualClock:
+        """The clock of worker number ``worker`` (0 to ``workers - 1``)."""
+        given: object = worker
+        if isinstance(given, bool) or not isinstance(given, int) or not 0 <= given < self.workers:
+            raise ConfigurationError(
+                f"VirtualTime.clock needs a worker number below {self.workers}, got {worker!r}"
+            )
+        return VirtualClock(self, worker)
+
+    def observer(self) -> VirtualClock:
+        """A clock that tells the shared time and refuses to sleep."""
+        return VirtualClock(self, None)
+
+    def _timestamp(self) -> float:
+        with self._cond:
+            return float(self._now.value)
+
+    def _sleep(self, worker: int, seconds: float) -> None:
+        with self._cond:
+            self._wake[worker] = self._now.value + max(float(seconds), 0.0)
+            while self._now.value < self._wake[worker]:
+                wakes = list(self._wake)
+                if all(w != _RUNNING for w in wakes):
+                    # Everyone sleeps: jump to the first wake-up and wake the sleepers.
+                    self._now.value = max(self._now.value, min(wakes))
+                    self._cond.notify_all()
+                else:
+                    self._cond.wait(timeout=1.0)
+            self._wake[worker] = _RUNNING
+
+    def _set_state(self, worker: int, value: float) -> None:
+        with self._cond:
+            self._wake[worker] = value
+            self._cond.notify_all()
+
+
+class VirtualClock(FakeClock):
+    """One worker's view of a :class:`VirtualTime` (see there)."""
+
+    def __init__(self, time: VirtualTime, worker: int | None) -> None:
+        self._time = time
+        self._worker = worker
+        self._slept: list[float] = []
+        self._lock = threading.Lock()
+
+    def now(self) -> dt.datetime:
+        """The shared simulated time."""
+        return dt.datetime.fromtimestamp(self._time._timestamp(), tz=dt.timezone.utc)
+
+    def sleep(self, seconds: float) -> None:
+        """Wait until every worker sleeps and the shared time reaches the wake-up."""
+        if self._worker is None:
+            raise ConfigurationError("an observer clock of VirtualTime cannot sleep")
+        with self._lock:
+            self._slept.append(max(float(seconds), 0.0))
+        self._time._sleep(self._worker, seconds)
+
+    def advance(self, seconds: float) -> dt.datetime:
+        """Not possible: shared time moves only by sleeping."""
+        raise ConfigurationError("VirtualTime moves only when every worker sleeps")
+
+    def set(self, when: dt.datetime) -> None:
+        """Not possible: shared time moves only by sleeping."""
+        raise ConfigurationError("VirtualTime moves only when every worker sleeps")
+
+    def start_work(self) -> None:
+        """Mark this worker as working again after :meth:`finish` (time stands still)."""
+        if self._worker is not None:
+            self._time._set_state(self._worker, _RUNNING)
+
+    def finish(self) -> None:
+        """Mark this worker as done, so the others' time can move without it."""
+        if self._worker is not None:
+            self._time._set_state(self._worker, _FINISHED)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"time": self._time, "worker": self._worker, "slept": list(self._slept)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._time = state["time"]
+        self._worker = state["worker"]
+        self._slept = state["slept"]
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        who = "observer" if self._worker is None else f"worker {self._worker}"
+        return f"VirtualClock({who}, {self.now().isoformat()})"

@@ -10,7 +10,8 @@ The two processes (spawn start method) talk to the fake over real HTTP on
 127.0.0.1 (``exactbridge.testing.server.serve``) and read the simulated time from
 shared memory; threads and tasks use the
 in-process transports. Every worker has its own store object on the same file or
-database, so the exclusion comes from the store's OS-level lock.
+database, so the exclusion comes from the store's own lock (an OS file lock, or a row lock
+in PostgreSQL, the variant marked ``postgres``).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from exactbridge.exact.auth import (
     Token,
     TokenStore,
 )
+from exactbridge.exact.postgres import PostgresTokenStore
 from exactbridge.testing import FakeClock, FakeExactOnline
 from exactbridge.testing.server import serve
 
@@ -55,6 +57,9 @@ BARRIER_TIMEOUT = 120.0
 
 
 def make_store(kind: str, path: str) -> TokenStore:
+    if kind == "postgres":  # path is "<conninfo>|<schema>"
+        conninfo, schema = path.rsplit("|", 1)
+        return PostgresTokenStore(conninfo, schema=schema, name="club")
     return FileTokenStore(path) if kind == "file" else SQLiteTokenStore(path, name="club")
 
 
@@ -166,12 +171,21 @@ async def _async_workers(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kind", ["file", "sqlite"])
+@pytest.mark.parametrize(
+    "kind", ["file", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
 def test_one_refresh_per_expiry_across_threads_tasks_and_processes(
-    served_fake: tuple[FakeExactOnline, FakeClock, int], tmp_path: Path, kind: str
+    served_fake: tuple[FakeExactOnline, FakeClock, int],
+    tmp_path: Path,
+    kind: str,
+    request: pytest.FixtureRequest,
 ):
     fake, clock, port = served_fake
-    path = str(tmp_path / ("tokens.json" if kind == "file" else "tokens.sqlite3"))
+    if kind == "postgres":
+        conninfo = request.getfixturevalue("postgres_conninfo")
+        path = f"{conninfo}|{request.getfixturevalue('postgres_schema')}"
+    else:
+        path = str(tmp_path / ("tokens.json" if kind == "file" else "tokens.sqlite3"))
     grant = fake.issue_tokens(CLIENT_ID)
     seeded = make_store(kind, path).save(
         Token(grant.access_token, grant.refresh_token, grant.issued_at, grant.expires_in),

@@ -18,6 +18,7 @@ import attrs
 import pytest
 
 from exactbridge.errors import ConfigurationError, TokenConflictError, TokenStoreError
+from exactbridge.exact import PostgresTokenStore
 from exactbridge.exact.auth import (
     FileTokenStore,
     MemoryTokenStore,
@@ -100,7 +101,9 @@ def test_token_repr_and_str_hide_both_tokens():
 StoreFactory = Callable[[], TokenStore]
 
 
-@pytest.fixture(params=["memory", "file", "sqlite"])
+@pytest.fixture(
+    params=["memory", "file", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
 def new_store(request: pytest.FixtureRequest, tmp_path: Path) -> StoreFactory:
     """A factory: each call returns a new store object over the same storage."""
     kind = request.param
@@ -109,6 +112,10 @@ def new_store(request: pytest.FixtureRequest, tmp_path: Path) -> StoreFactory:
         return lambda: shared
     if kind == "file":
         return lambda: FileTokenStore(tmp_path / "tokens.json")
+    if kind == "postgres":
+        conninfo = request.getfixturevalue("postgres_conninfo")
+        schema = request.getfixturevalue("postgres_schema")
+        return lambda: PostgresTokenStore(conninfo, schema=schema, name="club")
     return lambda: SQLiteTokenStore(tmp_path / "tokens.sqlite3")
 
 

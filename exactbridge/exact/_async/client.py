@@ -24,7 +24,7 @@ from exactbridge.exact._async.service import (
     AsyncSalesEntryService,
 )
 from exactbridge.exact._core import ClientSettings, judge_response, judge_transport_error
-from exactbridge.exact._ratelimit import RateLimiter
+from exactbridge.exact._ratelimit import RateBudget, RateLimiter
 from exactbridge.exact._resources import RESOURCES, ResourceSpec
 from exactbridge.exact._retry import RetryPolicy
 from exactbridge.exact.auth import (
@@ -116,7 +116,7 @@ class AsyncExactClient:
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Clock | None = None,
         retry: RetryPolicy | None = None,
-        rate_limiter: RateLimiter | None = None,
+        rate_limiter: RateBudget | None = None,
         timeout: float | None = None,
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
@@ -133,7 +133,7 @@ class AsyncExactClient:
             base_url=root,
             division=division,
             retry=retry or RetryPolicy(),
-            limiter=rate_limiter or RateLimiter(),
+            limiter=rate_limiter if rate_limiter is not None else RateLimiter(),
         )
         self._credentials = credentials
         self._store = token_store
@@ -190,7 +190,7 @@ class AsyncExactClient:
         return self._calls
 
     @property
-    def rate_limiter(self) -> RateLimiter:
+    def rate_limiter(self) -> RateBudget:
         return self._settings.limiter
 
     # -- OAuth ------------------------------------------------------------------------
@@ -404,13 +404,16 @@ class AsyncExactClient:
         while True:
             attempt += 1
             request = self._prepare(settings.build_request(method, url, params=params, body=body))
-            wait = settings.limiter.reserve(
-                division,
-                self._clock.now(),
-                method=method,
-                url=str(request.url.copy_with(query=None)),
-            )
-            if wait > 0:
+            # Ask until the budget grants the call: a shared budget may be spent again
+            # by other workers while this one waited for the reset.
+            while (
+                wait := settings.limiter.reserve(
+                    division,
+                    self._clock.now(),
+                    method=method,
+                    url=str(request.url.copy_with(query=None)),
+                )
+            ) > 0:
                 logger.info(
                     "Exact rate limit: the minutely budget of division %s is spent; "
                     "waiting %.1f s until %s UTC",
