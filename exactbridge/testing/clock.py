@@ -149,14 +149,17 @@ class VirtualTime:
     def _sleep(self, worker: int, seconds: float) -> None:
         with self._cond:
             self._wake[worker] = self._now.value + max(float(seconds), 0.0)
-            while self._now.value < self._wake[worker]:
+            while True:
                 wakes = list(self._wake)
-                if all(w != _RUNNING for w in wakes):
+                if all(w != _RUNNING for w in wakes) and min(wakes) > self._now.value:
                     # Everyone sleeps: jump to the first wake-up and wake the sleepers.
-                    self._now.value = max(self._now.value, min(wakes))
+                    self._now.value = min(wakes)
                     self._cond.notify_all()
-                else:
-                    self._cond.wait(timeout=1.0)
+                if self._now.value >= self._wake[worker]:
+                    break
+                # Not yet: let go of the lock so the worker due first can wake and work.
+                # (The timeout only guards against a lost notification.)
+                self._cond.wait(timeout=1.0)
             self._wake[worker] = _RUNNING
 
     def _set_state(self, worker: int, value: float) -> None:
