@@ -558,3 +558,38 @@ def test_register_sync_task_checks_its_arguments(world):
         register_sync_task(app, world.factory, budget=object())  # type: ignore[arg-type]
     with pytest.raises(ConfigurationError, match="busy_retry_seconds"):
         register_sync_task(app, world.factory, busy_retry_seconds=0)
+
+
+@pytest.mark.postgres
+def test_a_day_spent_by_other_workers_in_the_shared_budget_holds_the_task_back(
+    app, world, worker, retries, postgres_conninfo, postgres_schema
+):
+    """The budget is the real PostgresRateLimiter that every worker's client draws from."""
+    from exactbridge.exact.postgres import PostgresRateLimiter
+
+    reset = START + dt.timedelta(hours=3)
+    with PostgresRateLimiter(
+        postgres_conninfo, app="club-app", schema=postgres_schema, clock=world.clock
+    ) as shared:
+        # Another worker's last call of division 1001 came back with the day used up.
+        shared.record(
+            1001,
+            {
+                "X-RateLimit-Limit": "5000",
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset": str(int(reset.timestamp() * 1000)),
+            },
+        )
+        task = _register(app, world, budget=shared, reset_margin_seconds=5)
+        with worker():
+            held = task.delay(1001, PIPELINE)
+            (countdown,) = retries.wait_for(held.id)
+            _wait_until(lambda: held.state == "RETRY", "the RETRY state")
+            # Division 1002 has its own budget in the same table: it runs.
+            other = task.delay(1002, PIPELINE).get(timeout=WAIT)
+    # The factory moved the fake clock one second per task before the budget was read.
+    assert countdown == pytest.approx(3 * 3600 - 1 + 5)
+    assert world.runs[1001] == 0
+    assert world.entries(1001) == {}
+    assert other["counts"]["booked"] == 3
+    assert len(world.entries(1002)) == 3
