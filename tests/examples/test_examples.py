@@ -47,6 +47,16 @@ EXPECTED: dict[str, tuple[str, ...]] = {
         "  booked          1",
         "1 invoice already booked: nothing is booked twice",
     ),
+    "celery_app.py": (
+        "  exactbridge.sync:1001:virtuagym:every: 2:00:00",
+        "  exactbridge.sync:1003:virtuagym:nightly: <crontab: 30 2 * * *",
+        "  division 1001: succeeded, booked 2",
+        "  division 1002: succeeded, booked 3",
+        "  division 1003: succeeded, booked 4",
+        # a burst of webhooks: the new invoice is booked once, by one run
+        "  booked 1 in 1 run(s)",
+        "  division 1002: 4 sales entries, 179.80 EUR",
+    ),
     "virtuagym_to_exact.py": (
         "== first run: every invoice is new",
         "  booked          5",
