@@ -2,7 +2,8 @@
 
 Tests marked ``postgres`` need a PostgreSQL server named by ``EXACTBRIDGE_TEST_POSTGRES``
 (a libpq connection string); ``.ci/run`` starts one. Without it they are skipped, and the
-skip says why.
+skip says why. Tests marked ``celery`` or ``redis`` need a Redis server named by
+``EXACTBRIDGE_TEST_REDIS`` (a ``redis://`` URL), likewise.
 """
 
 from __future__ import annotations
@@ -40,3 +41,20 @@ def postgres_schema(postgres_conninfo: str) -> Iterator[str]:
     yield name
     with psycopg.connect(postgres_conninfo, autocommit=True) as conn:
         conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+
+
+# -- Redis (the Celery tests and the Redis rate budget) -----------------------------------
+
+#: The environment variable naming the Redis server of the ``celery`` tests (broker and
+#: result backend) and the ``redis`` tests (``redis://127.0.0.1:63799/0``; ``.ci/redis.sh``
+#: starts one).
+REDIS_ENV = "EXACTBRIDGE_TEST_REDIS"
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The test Redis server's URL; the test is skipped, saying why, without one."""
+    url = os.environ.get(REDIS_ENV, "")
+    if not url:
+        pytest.skip(f"not run: no Redis server ({REDIS_ENV} is not set; .ci/run starts one)")
+    return url

@@ -98,6 +98,7 @@ from exactbridge.exact.models import (
     VATType,
 )
 from exactbridge.exact.postgres import PostgresRateLimiter, PostgresTokenStore
+from exactbridge.exact.redis_budget import RedisRateLimiter
 
 __all__ = [
     "ACCESS_TOKEN_LIFETIME",
@@ -167,6 +168,7 @@ __all__ = [
     "Receivable",
     "ReceivableStatus",
     "ReceivablesListItem",
+    "RedisRateLimiter",
     "ResourceService",
     "ResourceSpec",
     "RetryPolicy",

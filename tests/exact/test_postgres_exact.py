@@ -1,10 +1,10 @@
-"""PostgresTokenStore and PostgresRateLimiter on a real PostgreSQL server.
+"""PostgresTokenStore on a real PostgreSQL server.
 
 The token store's contract (load, compare-and-swap, refresh lock) runs in
 test_tokenstores.py for every store, this one included; here: what only a database
-store does (a lock across processes that dies with its holder, migrations, secrets),
-and the shared rate budget with several workers against the fake Exact Online on
-shared virtual time. Needs ``EXACTBRIDGE_TEST_POSTGRES`` (``.ci/run`` starts a server);
+store does (a lock across processes that dies with its holder, migrations, secrets).
+PostgresRateLimiter's tests are in test_shared_limiters.py (with the Redis one).
+Needs ``EXACTBRIDGE_TEST_POSTGRES`` (``.ci/run`` starts a server);
 skipped, saying so, without it.
 """
 
@@ -16,16 +16,13 @@ import os
 import signal
 import threading
 import time
-from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import psycopg
 import pytest
 
-from exactbridge.errors import DailyRateLimitError, ExactBridgeError, TokenStoreError
+from exactbridge.errors import ExactBridgeError, TokenStoreError
 from exactbridge.exact import PostgresRateLimiter, PostgresTokenStore, Token
-from exactbridge.testing import FakeClock, FakeExactOnline, VirtualTime
 
 pytestmark = pytest.mark.postgres
 
@@ -156,150 +153,3 @@ def test_no_password_or_token_in_reprs_or_errors(postgres_conninfo: str, postgre
     with pytest.raises(ExactBridgeError) as caught_budget:
         PostgresRateLimiter(bad, connect_timeout=1)
     assert "canary-pg-password-55" not in str(caught_budget.value)
-
-
-# -- shared rate budget ---------------------------------------------------------------------
-
-
-@pytest.fixture
-def limiter(postgres_conninfo: str, postgres_schema: str) -> Iterator[PostgresRateLimiter]:
-    made = PostgresRateLimiter(
-        postgres_conninfo, schema=postgres_schema, app="app-1", clock=FakeClock(T0)
-    )
-    yield made
-    made.close()
-
-
-def test_every_grant_is_counted_in_the_shared_row(
-    limiter: PostgresRateLimiter,
-    postgres_conninfo: str,
-    postgres_schema: str,
-    request: pytest.FixtureRequest,
-):
-    other = PostgresRateLimiter(postgres_conninfo, schema=postgres_schema, app="app-1")
-    third = PostgresRateLimiter(postgres_conninfo, schema=postgres_schema, app="app-2")
-    request.addfinalizer(other.close)
-    request.addfinalizer(third.close)
-    for _ in range(30):
-        assert limiter.reserve(DIVISION, T0, method="GET", url="u") == 0.0
-        assert other.reserve(DIVISION, T0, method="GET", url="u") == 0.0
-    # 60 granted between the two: the 61st waits for the minute (plus the 1 s margin).
-    wait = other.reserve(DIVISION, T0, method="GET", url="u")
-    assert wait == pytest.approx(61.0)
-    state = limiter.state(DIVISION)
-    assert (state.minutely_remaining, state.daily_remaining) == (0, 4940)
-    # Another app and another division have budgets of their own.
-    assert third.reserve(DIVISION, T0, method="GET", url="u") == 0.0
-    assert limiter.reserve(DIVISION + 1, T0, method="GET", url="u") == 0.0
-
-
-def test_an_answer_lowers_the_count_but_never_raises_it(limiter: PostgresRateLimiter):
-    for _ in range(10):
-        limiter.reserve(DIVISION, T0, method="GET", url="u")
-    reset_ms = int((T0 + dt.timedelta(seconds=50)).timestamp() * 1000)
-    day_ms = int((T0 + dt.timedelta(hours=10)).timestamp() * 1000)
-
-    def headers(minutely: int, daily: int) -> dict[str, str]:
-        return {
-            "X-RateLimit-Minutely-Limit": "60",
-            "X-RateLimit-Minutely-Remaining": str(minutely),
-            "X-RateLimit-Minutely-Reset": str(reset_ms),
-            "X-RateLimit-Limit": "5000",
-            "X-RateLimit-Remaining": str(daily),
-            "X-RateLimit-Reset": str(day_ms),
-        }
-
-    # Exact has seen only 3 of our 10 calls: the other 7 are still on their way.
-    limiter.record(DIVISION, headers(57, 4997))
-    assert limiter.state(DIVISION).minutely_remaining == 50
-    # Another app of this user spent more than we did: Exact's lower count wins.
-    limiter.record(DIVISION, headers(20, 4000))
-    state = limiter.state(DIVISION)
-    assert (state.minutely_remaining, state.daily_remaining) == (20, 4000)
-    assert state.minutely_reset == T0 + dt.timedelta(seconds=50)
-
-
-def test_a_used_up_day_raises_for_every_worker(
-    limiter: PostgresRateLimiter,
-    postgres_conninfo: str,
-    postgres_schema: str,
-    request: pytest.FixtureRequest,
-):
-    reset = T0 + dt.timedelta(hours=14)
-    assert (
-        limiter.wait_after_429(
-            DIVISION,
-            {
-                "X-RateLimit-Limit": "5000",
-                "X-RateLimit-Remaining": "0",
-                "X-RateLimit-Reset": str(int(reset.timestamp() * 1000)),
-            },
-            T0,
-        )
-        is None
-    )
-    other = PostgresRateLimiter(postgres_conninfo, schema=postgres_schema, app="app-1")
-    request.addfinalizer(other.close)
-    with pytest.raises(DailyRateLimitError) as caught:
-        other.reserve(DIVISION, T0 + dt.timedelta(hours=1), method="GET", url="u")
-    assert caught.value.reset_at == reset
-    # After the reset the day starts again.
-    assert other.reserve(DIVISION, reset + dt.timedelta(seconds=1), method="GET", url="u") == 0.0
-
-
-WORKERS = 4
-CALLS_EACH = 45
-
-
-def _limited_worker(
-    fake: FakeExactOnline,
-    limiter: PostgresRateLimiter,
-    vtime: VirtualTime,
-    worker: int,
-    outcomes: list[str],
-) -> None:
-    clock = vtime.clock(worker)
-    try:
-        with fake.client(DIVISION, clock=clock, rate_limiter=limiter) as client:
-            for _ in range(CALLS_EACH):
-                try:
-                    client.gl_accounts.list(top=1)
-                    outcomes.append("ok")
-                except Exception as exc:  # recorded and asserted on below
-                    outcomes.append(f"{type(exc).__name__}: {exc}")
-    finally:
-        clock.finish()
-
-
-def test_workers_sharing_the_budget_never_exceed_exacts_minute(
-    postgres_conninfo: str, postgres_schema: str
-):
-    vtime = VirtualTime(WORKERS, T0, context=multiprocessing.get_context("fork"))
-    fake = FakeExactOnline(clock=vtime.observer())
-    fake.add_division(DIVISION)
-    limiters = [
-        PostgresRateLimiter(
-            postgres_conninfo, schema=postgres_schema, app="app-1", clock=vtime.observer()
-        )
-        for _ in range(WORKERS)
-    ]
-    outcomes: list[str] = []
-    threads = [
-        threading.Thread(target=_limited_worker, args=(fake, limiters[i], vtime, i, outcomes))
-        for i in range(WORKERS)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    assert outcomes == ["ok"] * (WORKERS * CALLS_EACH)
-    api = [c for c in fake.calls if c.division == DIVISION]
-    assert len(api) == WORKERS * CALLS_EACH
-    # Exact never had to refuse a call, and no minute saw more than 60.
-    assert [c.status for c in api if c.status != 200] == []
-    per_minute = Counter(c.at.replace(second=0, microsecond=0) for c in api)
-    assert max(per_minute.values()) <= 60
-    # 180 calls at 60 a minute need at least three windows of virtual time.
-    assert len(per_minute) >= 3
-    for made in limiters:
-        made.close()

@@ -134,21 +134,3 @@ def vat(entry: Any) -> Decimal:
 def books(fake_exact: FakeExactOnline) -> Books:
     """The fake division, read back through the real Exact client."""
     return Books(fake_exact)
-
-
-# -- Redis (the Celery tests) -------------------------------------------------------------
-
-#: The environment variable naming the Redis server the ``celery`` tests use as broker
-#: and result backend (``redis://127.0.0.1:63799/0``; ``.ci/redis.sh`` starts one).
-REDIS_ENV = "EXACTBRIDGE_TEST_REDIS"
-
-
-@pytest.fixture
-def redis_url() -> str:
-    """The test Redis server's URL; the test is skipped, saying why, without one."""
-    import os
-
-    url = os.environ.get(REDIS_ENV, "")
-    if not url:
-        pytest.skip(f"not run: no Redis broker ({REDIS_ENV} is not set; .ci/run starts one)")
-    return url
