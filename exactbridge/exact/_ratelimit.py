@@ -146,21 +146,20 @@ class RateLimiter:
                     url=url,
                     reset_at=b.daily_reset,
                 )
-            wait = 0.0
             if b.minutely_reset is not None and now >= b.minutely_reset:
+                # The minute is over: a fresh one started; the next answer tells its budget.
                 b.minutely_remaining = None
                 b.minutely_reset = None
             if b.minutely_remaining is not None and b.minutely_remaining <= 0:
                 assert b.minutely_reset is not None
+                # Not granted, so nothing is counted: the caller waits and asks again.
                 wait = (b.minutely_reset - now).total_seconds() + self._margin
-                # After waiting, a fresh minute starts; the next answer tells its budget.
-                b.minutely_remaining = None
-                b.minutely_reset = None
-            elif b.minutely_remaining is not None:
+                return max(wait, 0.0)
+            if b.minutely_remaining is not None:
                 b.minutely_remaining -= 1
             if b.daily_remaining is not None:
                 b.daily_remaining -= 1
-            return max(wait, 0.0)
+            return 0.0
 
     def record(self, division: int | None, headers: Mapping[str, str]) -> RateLimitState | None:
         """Take in the budget an answer reports."""

@@ -64,6 +64,18 @@ def test_calls_go_at_once_while_the_minute_has_room():
     assert limiter.reserve(7, NOW, method="GET", url="u") == pytest.approx(31.0)
 
 
+def test_a_wait_counts_nothing_so_a_call_that_waited_is_counted_once():
+    limiter = RateLimiter(margin=1.0)
+    limiter.record(7, headers(daily=100, minutely=0))
+    assert limiter.reserve(7, NOW, method="GET", url="u") == pytest.approx(31.0)
+    assert limiter.reserve(7, NOW, method="GET", url="u") == pytest.approx(31.0)
+    assert limiter.state(7).daily_remaining == 100
+    # The client waited and asks again in the next minute: granted, counted once.
+    after = NOW + dt.timedelta(seconds=31)
+    assert limiter.reserve(7, after, method="GET", url="u") == 0.0
+    assert limiter.state(7).daily_remaining == 99
+
+
 def test_state_reports_what_is_known_and_counts_reserved_calls():
     limiter = RateLimiter()
     assert limiter.state(7).minutely_remaining is None
