@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Mapping
-from typing import Protocol, runtime_checkable
+from collections.abc import Callable, Mapping
+from typing import Protocol, TypeVar, runtime_checkable
 
 import attrs
 
+from exactbridge.clock import Clock
 from exactbridge.errors import DailyRateLimitError
 
 __all__ = [
@@ -365,3 +366,85 @@ class SharedBudget:
         minute = SharedWindow(self.minute.limit, 0, reset, reset is not reported)
         wait = (reset - now).total_seconds() + margin
         return attrs.evolve(self, minute=minute), max(wait, 0.0)
+
+
+_T = TypeVar("_T")
+
+
+class SharedRateLimiterBase:
+    """The :class:`RateBudget` methods of a limiter whose :class:`SharedBudget` lives in a
+    store that several workers reach (PostgreSQL, Redis).
+
+    A subclass sets ``_new`` (the budget before any answer), ``_margin`` and ``_clock``,
+    and provides two primitives: ``_load(division)`` reads the stored budget (``None``
+    when there is none yet) and ``_change(action, division, change)`` applies
+    ``change(budget) -> (new budget, result)`` atomically (under a row lock, in a
+    transaction, ...) and returns the result. ``action`` names what is being done, for
+    the store's error messages.
+    """
+
+    _new: SharedBudget
+    _margin: float
+    _clock: Clock
+
+    def _load(self, division: int | None) -> SharedBudget | None:
+        raise NotImplementedError
+
+    def _change(
+        self,
+        action: str,
+        division: int | None,
+        change: Callable[[SharedBudget], tuple[SharedBudget, _T]],
+    ) -> _T:
+        raise NotImplementedError
+
+    def state(self, division: int | None) -> RateLimitState:
+        """What the store says of ``division``'s budget now (windows that ended are renewed)."""
+        stored = self._load(division)
+        budget = self._new if stored is None else stored
+        now = self._clock.now()
+        return SharedBudget(
+            budget.minute.rolled(now, _MINUTE), budget.day.rolled(now, _DAY)
+        ).state()
+
+    def reserve(self, division: int | None, now: dt.datetime, *, method: str, url: str) -> float:
+        """Grant one call (``0.0``) or return the seconds to wait before asking again.
+
+        Raises :class:`~exactbridge.errors.DailyRateLimitError` when the division's day
+        is used up.
+        """
+
+        def grant(budget: SharedBudget) -> tuple[SharedBudget, tuple[SharedBudget, float]]:
+            after, wait = budget.reserve(now, self._margin)
+            return after, (after, wait)
+
+        budget, wait = self._change("take from the rate budget", division, grant)
+        if wait == float("inf"):
+            raise DailyRateLimitError(
+                "the daily rate limit of this division is used up (shared budget)",
+                status=429,
+                method=method,
+                url=url,
+                reset_at=budget.day.reset,
+            )
+        return wait
+
+    def record(self, division: int | None, headers: Mapping[str, str]) -> RateLimitState | None:
+        """Fold an answer's ``X-RateLimit-*`` headers into the shared budget."""
+        state = parse_rate_limit_headers(headers)
+        if state is None:
+            return None
+        now = self._clock.now()
+        self._change("record the rate budget", division, lambda b: (b.record(state, now), None))
+        return state
+
+    def wait_after_429(
+        self, division: int | None, headers: Mapping[str, str], now: dt.datetime
+    ) -> float | None:
+        """After a 429: the seconds to wait, or ``None`` when the day is used up."""
+        state = parse_rate_limit_headers(headers)
+        return self._change(
+            "record a 429 in the rate budget",
+            division,
+            lambda b: b.after_429(state, now, self._margin),
+        )

@@ -27,8 +27,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import threading
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import attrs
 
@@ -36,20 +36,20 @@ from exactbridge import _postgres as _pg
 from exactbridge.clock import Clock, SystemClock
 from exactbridge.errors import (
     ConfigurationError,
-    DailyRateLimitError,
     ExactBridgeError,
     TokenConflictError,
     TokenStoreError,
 )
 from exactbridge.exact._ratelimit import (
-    RateLimitState,
     SharedBudget,
+    SharedRateLimiterBase,
     SharedWindow,
-    parse_rate_limit_headers,
 )
 from exactbridge.exact._tokenstores import Token
 
 __all__ = ["PostgresRateLimiter", "PostgresTokenStore"]
+
+_T = TypeVar("_T")
 
 _TOKEN_MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
@@ -356,7 +356,7 @@ _BUDGET_COLUMNS = (
 )
 
 
-class PostgresRateLimiter:
+class PostgresRateLimiter(SharedRateLimiterBase):
     """One Exact rate budget per (app, division), shared by every worker (a :class:`RateBudget`).
 
     Pass it to every client of the app (``ExactClient(..., rate_limiter=limiter)``), in
@@ -463,10 +463,9 @@ class PostgresRateLimiter:
             ),
         )
 
-    # --- RateBudget --------------------------------------------------------------------
+    # --- the two primitives of SharedRateLimiterBase -----------------------------------
 
-    def state(self, division: int | None) -> RateLimitState:
-        """What the shared row says of ``division`` now (windows that ended are renewed)."""
+    def _load(self, division: int | None) -> SharedBudget | None:
         with self._db.transaction("read the rate budget") as cur:
             cur.execute(
                 f"SELECT {_BUDGET_COLUMNS} FROM {self._q}.exact_rate_budgets "
@@ -474,53 +473,19 @@ class PostgresRateLimiter:
                 (self._app, _NO_DIVISION if division is None else division),
             )
             row = cur.fetchone()
-        budget = self._new if row is None else self._budget(row)
-        now = self._clock.now()
-        rolled = SharedBudget(
-            budget.minute.rolled(now, dt.timedelta(minutes=1)),
-            budget.day.rolled(now, dt.timedelta(days=1)),
-        )
-        return rolled.state()
+        return None if row is None else self._budget(row)
 
-    def reserve(self, division: int | None, now: dt.datetime, *, method: str, url: str) -> float:
-        """Grant one call (``0.0``) or return the seconds to wait before asking again.
-
-        Raises :class:`~exactbridge.errors.DailyRateLimitError` when the division's day
-        is used up.
-        """
-        with self._db.transaction("take from the rate budget") as cur:
-            budget, wait = self._locked_budget(cur, division).reserve(now, self._margin)
+    def _change(
+        self,
+        action: str,
+        division: int | None,
+        change: Callable[[SharedBudget], tuple[SharedBudget, _T]],
+    ) -> _T:
+        # One transaction: the row is locked (FOR UPDATE) from the read to the write.
+        with self._db.transaction(action) as cur:
+            budget, result = change(self._locked_budget(cur, division))
             self._store(cur, division, budget)
-        if wait == float("inf"):
-            raise DailyRateLimitError(
-                "the daily rate limit of this division is used up (shared budget)",
-                status=429,
-                method=method,
-                url=url,
-                reset_at=budget.day.reset,
-            )
-        return wait
-
-    def record(self, division: int | None, headers: Mapping[str, str]) -> RateLimitState | None:
-        """Fold an answer's ``X-RateLimit-*`` headers into the shared row."""
-        state = parse_rate_limit_headers(headers)
-        if state is None:
-            return None
-        now = self._clock.now()
-        with self._db.transaction("record the rate budget") as cur:
-            budget = self._locked_budget(cur, division).record(state, now)
-            self._store(cur, division, budget)
-        return state
-
-    def wait_after_429(
-        self, division: int | None, headers: Mapping[str, str], now: dt.datetime
-    ) -> float | None:
-        """After a 429: the seconds to wait, or ``None`` when the day is used up."""
-        state = parse_rate_limit_headers(headers)
-        with self._db.transaction("record a 429 in the rate budget") as cur:
-            budget, wait = self._locked_budget(cur, division).after_429(state, now, self._margin)
-            self._store(cur, division, budget)
-        return wait
+        return result
 
     def close(self) -> None:
         """Close the connection (a later call opens a new one)."""

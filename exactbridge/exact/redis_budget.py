@@ -19,13 +19,8 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from exactbridge.clock import Clock, SystemClock
-from exactbridge.errors import ConfigurationError, DailyRateLimitError, ExactBridgeError
-from exactbridge.exact._ratelimit import (
-    RateLimitState,
-    SharedBudget,
-    SharedWindow,
-    parse_rate_limit_headers,
-)
+from exactbridge.errors import ConfigurationError, ExactBridgeError
+from exactbridge.exact._ratelimit import SharedBudget, SharedRateLimiterBase, SharedWindow
 
 __all__ = ["RedisRateLimiter"]
 
@@ -82,7 +77,7 @@ def _window(prefix: str, stored: Mapping[str, str]) -> SharedWindow:
     )
 
 
-class RedisRateLimiter:
+class RedisRateLimiter(SharedRateLimiterBase):
     """One Exact rate budget per (app, division) in Redis, shared by every worker.
 
     Pass it to every client of the app (``ExactClient(..., rate_limiter=limiter)``), in
@@ -167,12 +162,21 @@ class RedisRateLimiter:
 
     # --- the hash <-> a budget ---------------------------------------------------------
 
-    def _read(self, pipe: Any, key: str) -> SharedBudget:
-        raw = pipe.hgetall(key)
+    def _read(self, reader: Any, key: str) -> SharedBudget | None:
+        raw = reader.hgetall(key)
         if not raw:
-            return self._new
+            return None
         stored = {k.decode(): v.decode() for k, v in raw.items()}
         return SharedBudget(_window("minute", stored), _window("day", stored))
+
+    # --- the two primitives of SharedRateLimiterBase -----------------------------------
+
+    def _load(self, division: int | None) -> SharedBudget | None:
+        try:
+            with self._lock:
+                return self._read(self._client, self.key(division))
+        except self._errors as exc:
+            raise self._error("read the rate budget", exc) from None
 
     def _change(
         self,
@@ -187,7 +191,8 @@ class RedisRateLimiter:
                 while True:
                     try:
                         pipe.watch(key)
-                        budget, result = change(self._read(pipe, key))
+                        stored = self._read(pipe, key)
+                        budget, result = change(self._new if stored is None else stored)
                         pipe.multi()
                         pipe.hset(
                             key,
@@ -208,63 +213,6 @@ class RedisRateLimiter:
         # redis-py's messages name the server and the failure, never the password.
         detail = f"{type(exc).__name__}: {exc}"
         return ExactBridgeError(f"rate budget redis {self._where}: cannot {action}: {detail}")
-
-    # --- RateBudget ----------------------------------------------------------------------
-
-    def state(self, division: int | None) -> RateLimitState:
-        """What Redis says of ``division``'s budget now (windows that ended are renewed)."""
-        try:
-            with self._lock:
-                budget = self._read(self._client, self.key(division))
-        except self._errors as exc:
-            raise self._error("read the rate budget", exc) from None
-        now = self._clock.now()
-        return SharedBudget(
-            budget.minute.rolled(now, dt.timedelta(minutes=1)),
-            budget.day.rolled(now, dt.timedelta(days=1)),
-        ).state()
-
-    def reserve(self, division: int | None, now: dt.datetime, *, method: str, url: str) -> float:
-        """Grant one call (``0.0``) or return the seconds to wait before asking again.
-
-        Raises :class:`~exactbridge.errors.DailyRateLimitError` when the division's day
-        is used up.
-        """
-
-        def grant(budget: SharedBudget) -> tuple[SharedBudget, tuple[SharedBudget, float]]:
-            after, wait = budget.reserve(now, self._margin)
-            return after, (after, wait)
-
-        budget, wait = self._change("take from the rate budget", division, grant)
-        if wait == float("inf"):
-            raise DailyRateLimitError(
-                "the daily rate limit of this division is used up (shared budget)",
-                status=429,
-                method=method,
-                url=url,
-                reset_at=budget.day.reset,
-            )
-        return wait
-
-    def record(self, division: int | None, headers: Mapping[str, str]) -> RateLimitState | None:
-        """Fold an answer's ``X-RateLimit-*`` headers into the shared budget."""
-        state = parse_rate_limit_headers(headers)
-        if state is None:
-            return None
-        now = self._clock.now()
-        self._change("record the rate budget", division, lambda b: (b.record(state, now), None))
-        return state
-
-    def wait_after_429(
-        self, division: int | None, headers: Mapping[str, str], now: dt.datetime
-    ) -> float | None:
-        """After a 429: the seconds to wait, or ``None`` when the day is used up."""
-        state = parse_rate_limit_headers(headers)
-        return self._change(
-            "record a 429 in the rate budget",
-            division,
-            lambda b: b.after_429(state, now, self._margin),
-        )
 
     def close(self) -> None:
         """Close the connections this limiter opened (not a ``client=`` passed in)."""
