@@ -28,6 +28,7 @@ PUBLIC_MODULES = [
     "exactbridge.sources.paynl",
     "exactbridge.sources.clubassistent",
     "exactbridge.sync",
+    "exactbridge.sync.celery",
     "exactbridge.testing",
 ]
 
@@ -90,3 +91,23 @@ def test_py_typed_is_shipped():
     import exactbridge
 
     assert importlib.resources.files(exactbridge).joinpath("py.typed").is_file()
+
+
+def test_the_celery_integration_says_which_extra_it_needs(monkeypatch: pytest.MonkeyPatch):
+    from exactbridge.errors import ConfigurationError
+
+    monkeypatch.setitem(sys.modules, "celery", None)  # as if Celery were not installed
+    monkeypatch.delitem(sys.modules, "exactbridge.sync.celery", raising=False)
+    with pytest.raises(ConfigurationError, match=r"exactbridge\[celery\]"):
+        importlib.import_module("exactbridge.sync.celery")
+    # The sync package itself never needed Celery.
+    assert hasattr(importlib.import_module("exactbridge.sync"), "InvoicePipeline")
+
+
+def test_the_redis_budget_says_which_extra_it_needs(monkeypatch: pytest.MonkeyPatch):
+    from exactbridge.errors import ConfigurationError
+    from exactbridge.exact import RedisRateLimiter
+
+    monkeypatch.setitem(sys.modules, "redis", None)
+    with pytest.raises(ConfigurationError, match=r"exactbridge\[redis\]"):
+        RedisRateLimiter("redis://127.0.0.1:6379/0")
