@@ -13,7 +13,6 @@ same call. A hash nobody touched for two days expires by itself.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import urllib.parse
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
@@ -149,7 +148,6 @@ class RedisRateLimiter(SharedRateLimiterBase):
         self._new = SharedBudget.new(minutely_limit, daily_limit)
         self._margin = margin
         self._clock = clock or SystemClock()
-        self._lock = threading.Lock()
 
     @property
     def app(self) -> str:
@@ -173,8 +171,7 @@ class RedisRateLimiter(SharedRateLimiterBase):
 
     def _load(self, division: int | None) -> SharedBudget | None:
         try:
-            with self._lock:
-                return self._read(self._client, self.key(division))
+            return self._read(self._client, self.key(division))
         except self._errors as exc:
             raise self._error("read the rate budget", exc) from None
 
@@ -187,7 +184,9 @@ class RedisRateLimiter(SharedRateLimiterBase):
         """Read, change and write one budget atomically (retried when it moved meanwhile)."""
         key = self.key(division)
         try:
-            with self._lock, self._client.pipeline() as pipe:
+            # redis-py's client is thread-safe: each change gets a pipeline (and a
+            # connection) of its own, so threads of one process need no lock here.
+            with self._client.pipeline() as pipe:
                 while True:
                     try:
                         pipe.watch(key)
