@@ -255,6 +255,7 @@ def register_sync_task(
     backoff_seconds: float = 30.0,
     backoff_max_seconds: float = 3600.0,
     queue: str | None = None,
+    reject_on_worker_lost: bool = True,
 ) -> Any:
     """Register the sync task on the Celery ``app`` and return it.
 
@@ -291,9 +292,16 @@ def register_sync_task(
 
     The task is registered with ``acks_late=True``: the broker message is
     acknowledged after the run, so a worker that dies mid-run leaves it to be
-    delivered again. That is safe because a re-run is idempotent: the state store
-    remembers every booking (and every write whose answer was lost), so each
-    invoice is booked once however often the task runs.
+    delivered again. With ``reject_on_worker_lost`` (the default) that also holds
+    when only the pool process running the task dies (killed by the kernel's
+    out-of-memory killer, say): the message goes back to the queue at once instead of
+    being acknowledged as failed. That is safe because a re-run is idempotent: the
+    state store remembers every booking (and every write whose answer was lost), so
+    each invoice is booked once however often the task runs, and each attempt goes on
+    where the last one stopped. Celery does not count these deliveries as retries: a
+    pool process that dies every time before it books anything is delivered again and
+    again, so watch for it in the worker's log (``WorkerLostError``), or pass ``False``
+    to let a lost pool process fail the task instead.
     """
     if not isinstance(app, celery.Celery):
         raise ConfigurationError(f"got {app!r}", key="app", expected="a celery.Celery app")
@@ -391,6 +399,7 @@ def register_sync_task(
         shared=False,
         name=name,
         acks_late=True,
+        reject_on_worker_lost=bool(reject_on_worker_lost),
         max_retries=max_retries,
         ignore_result=False,
         **options,

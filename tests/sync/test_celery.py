@@ -551,7 +551,12 @@ def test_register_sync_task_checks_its_arguments(world):
     task = register_sync_task(app, world.factory, name="books.sync", max_retries=3)
     assert task.name == "books.sync"
     assert task.acks_late is True
+    assert task.reject_on_worker_lost is True  # see test_celery_worker_lost.py
     assert task.max_retries == 3
+    strict = register_sync_task(
+        app, world.factory, name="books.strict", reject_on_worker_lost=False
+    )
+    assert strict.reject_on_worker_lost is False
     with pytest.raises(ConfigurationError, match=r"celery\.Celery"):
         register_sync_task(object(), world.factory)
     with pytest.raises(ConfigurationError, match="budget"):
