@@ -23,14 +23,9 @@ from exactbridge.sources.virtuagym import VirtuagymClient, VirtuagymCredentials,
 from exactbridge.sync import InvoicePipeline, SQLiteStateStore, SyncReport, VirtuagymInvoices
 from exactbridge.sync.celery import register_sync_task
 from exactbridge.testing import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_REDIRECT_URI
+from tests.sync.crashing import WORKER_CONFIG, CrashAfter
 
 ENV = os.environ
-CONFIG = {
-    "sales_journal": "70",
-    "vat": {"codes": {"1": "2", "2": "1", "0": "0"}},
-    "ledger": {"default_account": "8000"},
-    "numbering": {"enabled": False},
-}
 
 app = celery.Celery("exactbridge-crash-test", broker=ENV["EB_BROKER"], backend=ENV["EB_BROKER"])
 app.conf.update(
@@ -41,23 +36,6 @@ app.conf.update(
     worker_prefetch_multiplier=1,
     broker_connection_retry_on_startup=True,
 )
-
-
-class CrashAfter(httpx.HTTPTransport):
-    """Ends the process after Exact answered the ``n``-th sales entry POST."""
-
-    def __init__(self, n: int) -> None:
-        super().__init__()
-        self.left = n
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        response = super().handle_request(request)
-        if request.method == "POST" and request.url.path.endswith("salesentry/SalesEntries"):
-            response.read()
-            self.left -= 1
-            if self.left == 0:
-                os._exit(137)
-        return response
 
 
 def _token() -> Token:
@@ -85,7 +63,7 @@ class Pipeline:
             VirtuagymCredentials(**json.loads(ENV["EB_VG_CREDENTIALS"])),
             settings=VirtuagymSettings(base_url=ENV["EB_VG_URL"]),
         )
-        rules = BookingConfig.from_mapping(CONFIG)
+        rules = BookingConfig.from_mapping(WORKER_CONFIG)
         self.pipeline = InvoicePipeline(
             VirtuagymInvoices(self.source), self.exact, rules, self.store
         )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
-import os
 import threading
 from collections.abc import Iterator
 from decimal import Decimal
@@ -43,6 +42,7 @@ from exactbridge.testing import (
 )
 from exactbridge.testing.server import serve
 from exactbridge.testing.virtuagym import FakeVirtuagym
+from tests.sync.crashing import WORKER_CONFIG, CrashAfter
 
 pytestmark = pytest.mark.postgres
 
@@ -167,37 +167,11 @@ def test_no_password_in_the_repr_or_the_errors(postgres_conninfo: str) -> None:
 # -- workers in processes ------------------------------------------------------------
 
 
-class _CrashAfter(httpx.HTTPTransport):
-    """Ends the process right after Exact answered the ``n``-th sales entry POST, before
-    the worker could record the outcome: the worst moment for a crash."""
-
-    def __init__(self, n: int) -> None:
-        super().__init__()
-        self.left = n
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        response = super().handle_request(request)
-        if request.method == "POST" and request.url.path.endswith("salesentry/SalesEntries"):
-            response.read()
-            self.left -= 1
-            if self.left == 0:
-                os._exit(137)
-        return response
-
-
-CONFIG: dict[str, Any] = {
-    "sales_journal": "70",
-    "vat": {"codes": {"1": "2", "2": "1", "0": "0"}},
-    "ledger": {"default_account": "8000"},
-    "numbering": {"enabled": False},
-}
-
-
 def _worker(setup: dict[str, Any], crash_after: int | None) -> None:
     """One worker process: the pipeline against the served fakes and the shared store."""
     token = Token(**setup["token"])
     transport: httpx.BaseTransport = (
-        _CrashAfter(crash_after) if crash_after is not None else httpx.HTTPTransport()
+        CrashAfter(crash_after) if crash_after is not None else httpx.HTTPTransport()
     )
     exact = ExactClient(
         division=DIVISION,
@@ -212,7 +186,7 @@ def _worker(setup: dict[str, Any], crash_after: int | None) -> None:
     )
     with PostgresStateStore(setup["conninfo"], schema=setup["schema"]) as store:
         pipeline = InvoicePipeline(
-            VirtuagymInvoices(virtuagym), exact, BookingConfig.from_mapping(CONFIG), store
+            VirtuagymInvoices(virtuagym), exact, BookingConfig.from_mapping(WORKER_CONFIG), store
         )
         run_locked(pipeline)
 
