@@ -361,7 +361,8 @@ class PostgresRateLimiter(SharedRateLimiterBase):
 
     Pass it to every client of the app (``ExactClient(..., rate_limiter=limiter)``), in
     every worker process: each call is granted from the division's row under a row lock
-    (``SELECT ... FOR UPDATE``) and counted before it is sent, and each answer's
+    (taken by an ``INSERT ... ON CONFLICT DO UPDATE`` that also reads the row) and
+    counted before it is sent, and each answer's
     ``X-RateLimit-*`` headers are folded back in, so workers together stay within
     Exact's 60 calls a minute and 5,000 a day. ``app`` names the Exact app (its client
     ID, say; never its secret); ``minutely_limit``/``daily_limit`` are assumed until
@@ -426,16 +427,14 @@ class PostgresRateLimiter(SharedRateLimiterBase):
     def _locked_budget(self, cur: Any, division: int | None) -> SharedBudget:
         key = (self._app, _NO_DIVISION if division is None else division)
         new = self._new
+        # One round trip: a new row is inserted, an existing one is "updated" to itself,
+        # which locks it until the transaction ends (as FOR UPDATE would) and returns it.
         cur.execute(
             f"INSERT INTO {self._q}.exact_rate_budgets (app, division, {_BUDGET_COLUMNS}) "
             "VALUES (%s, %s, %s, %s, NULL, TRUE, 0, %s, %s, NULL, TRUE, 0) "
-            "ON CONFLICT (app, division) DO NOTHING",
+            "ON CONFLICT (app, division) DO UPDATE SET app = EXCLUDED.app "
+            f"RETURNING {_BUDGET_COLUMNS}",
             (*key, new.minute.limit, new.minute.remaining, new.day.limit, new.day.remaining),
-        )
-        cur.execute(
-            f"SELECT {_BUDGET_COLUMNS} FROM {self._q}.exact_rate_budgets "
-            "WHERE app = %s AND division = %s FOR UPDATE",
-            key,
         )
         return self._budget(cur.fetchone())
 
@@ -481,7 +480,7 @@ class PostgresRateLimiter(SharedRateLimiterBase):
         division: int | None,
         change: Callable[[SharedBudget], tuple[SharedBudget, _T]],
     ) -> _T:
-        # One transaction: the row is locked (FOR UPDATE) from the read to the write.
+        # One transaction: the row is locked from the read to the write.
         with self._db.transaction(action) as cur:
             budget, result = change(self._locked_budget(cur, division))
             self._store(cur, division, budget)
