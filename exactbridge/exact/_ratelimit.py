@@ -23,8 +23,8 @@ from typing import Protocol, TypeVar, runtime_checkable
 
 import attrs
 
-from exactbridge.clock import Clock
-from exactbridge.errors import DailyRateLimitError
+from exactbridge.clock import Clock, SystemClock
+from exactbridge.errors import ConfigurationError, DailyRateLimitError
 
 __all__ = [
     "RateBudget",
@@ -383,9 +383,52 @@ class SharedRateLimiterBase:
     the store's error messages.
     """
 
+    _app: str
     _new: SharedBudget
     _margin: float
     _clock: Clock
+
+    def _setup(
+        self,
+        owner: str,
+        *,
+        app: str,
+        minutely_limit: int,
+        daily_limit: int,
+        margin: float,
+        clock: Clock | None,
+    ) -> None:
+        """Check and keep the settings every shared limiter takes (``owner`` names it)."""
+        given: object = app
+        if not isinstance(given, str) or not given:
+            raise ConfigurationError(
+                f"got {app!r}", key=f"{owner}.app", expected="a non-empty string"
+            )
+        for key, value in (("minutely_limit", minutely_limit), ("daily_limit", daily_limit)):
+            number: object = value
+            if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+                raise ConfigurationError(
+                    f"got {value!r}", key=f"{owner}.{key}", expected="a positive integer"
+                )
+        seconds: object = margin
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
+            raise ConfigurationError(
+                f"got {margin!r}", key=f"{owner}.margin", expected="a number of seconds >= 0"
+            )
+        self._app = app
+        self._new = SharedBudget.new(minutely_limit, daily_limit)
+        self._margin = float(margin)
+        self._clock = clock or SystemClock()
+
+    @property
+    def app(self) -> str:
+        """Whose budget this is (the Exact app, by name)."""
+        return self._app
+
+    @staticmethod
+    def _division_key(division: int | None) -> int:
+        """The stored key of ``division``: calls outside a division (``current/Me``) share 0."""
+        return 0 if division is None else division
 
     def _load(self, division: int | None) -> SharedBudget | None:
         raise NotImplementedError

@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 import attrs
 
 from exactbridge import _postgres as _pg
-from exactbridge.clock import Clock, SystemClock
+from exactbridge.clock import Clock
 from exactbridge.errors import (
     ConfigurationError,
     ExactBridgeError,
@@ -91,7 +91,6 @@ _BUDGET_MIGRATIONS: tuple[tuple[str, ...], ...] = (
 )
 
 _LOCK_TOKEN_SAVE = 0x45_42_10
-_NO_DIVISION = 0  # calls outside a division (current/Me) share one row per app
 
 
 def _check_name(value: object, key: str) -> str:
@@ -385,18 +384,14 @@ class PostgresRateLimiter(SharedRateLimiterBase):
         clock: Clock | None = None,
         connect_timeout: float = 10.0,
     ) -> None:
-        self._app = _check_name(app, "PostgresRateLimiter.app")
-        for key, value in (("minutely_limit", minutely_limit), ("daily_limit", daily_limit)):
-            given: object = value
-            if isinstance(given, bool) or not isinstance(given, int) or given < 1:
-                raise ConfigurationError(
-                    f"got {value!r}",
-                    key=f"PostgresRateLimiter.{key}",
-                    expected="a positive integer",
-                )
-        self._new = SharedBudget.new(minutely_limit, daily_limit)
-        self._margin = margin
-        self._clock = clock or SystemClock()
+        self._setup(
+            "PostgresRateLimiter",
+            app=app,
+            minutely_limit=minutely_limit,
+            daily_limit=daily_limit,
+            margin=margin,
+            clock=clock,
+        )
         self._db = _Database(
             _pg.check_conninfo(conninfo, "PostgresRateLimiter.conninfo"),
             _pg.check_schema(schema, "PostgresRateLimiter.schema"),
@@ -410,11 +405,6 @@ class PostgresRateLimiter(SharedRateLimiterBase):
         self._q = f'"{self._db.schema}"'
         self._db.migrate("rate_budget_schema_version", _BUDGET_MIGRATIONS)
 
-    @property
-    def app(self) -> str:
-        """Whose budget this is."""
-        return self._app
-
     # --- rows <-> budgets -------------------------------------------------------------
 
     @staticmethod
@@ -425,7 +415,7 @@ class PostgresRateLimiter(SharedRateLimiterBase):
         )
 
     def _locked_budget(self, cur: Any, division: int | None) -> SharedBudget:
-        key = (self._app, _NO_DIVISION if division is None else division)
+        key = (self._app, self._division_key(division))
         new = self._new
         # One round trip: a new row is inserted, an existing one is "updated" to itself,
         # which locks it until the transaction ends (as FOR UPDATE would) and returns it.
@@ -458,7 +448,7 @@ class PostgresRateLimiter(SharedRateLimiterBase):
                 d.estimated,
                 d.carry,
                 self._app,
-                _NO_DIVISION if division is None else division,
+                self._division_key(division),
             ),
         )
 
@@ -469,7 +459,7 @@ class PostgresRateLimiter(SharedRateLimiterBase):
             cur.execute(
                 f"SELECT {_BUDGET_COLUMNS} FROM {self._q}.exact_rate_budgets "
                 "WHERE app = %s AND division = %s",
-                (self._app, _NO_DIVISION if division is None else division),
+                (self._app, self._division_key(division)),
             )
             row = cur.fetchone()
         return None if row is None else self._budget(row)

@@ -17,14 +17,13 @@ import urllib.parse
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from exactbridge.clock import Clock, SystemClock
+from exactbridge.clock import Clock
 from exactbridge.errors import ConfigurationError, ExactBridgeError
 from exactbridge.exact._ratelimit import SharedBudget, SharedRateLimiterBase, SharedWindow
 
 __all__ = ["RedisRateLimiter"]
 
 _T = TypeVar("_T")
-_NO_DIVISION = 0  # calls outside a division (current/Me) share one hash per app
 _IDLE_SECONDS = 2 * 86400  # a budget untouched for two days is gone: its windows are over
 
 
@@ -40,10 +39,10 @@ def _redis(feature: str) -> Any:
     return module
 
 
-def describe_redis_url(url: str) -> str:
+def _describe_redis_url(url: str) -> str:
     """``host:port/db`` of a Redis URL, without user name or password.
 
-    >>> describe_redis_url("redis://:s3cret@cache.internal:6380/2")
+    >>> _describe_redis_url("redis://:s3cret@cache.internal:6380/2")
     'cache.internal:6380/2'
     """
     try:
@@ -107,18 +106,19 @@ class RedisRateLimiter(SharedRateLimiterBase):
         client: Any = None,
         socket_timeout: float = 10.0,
     ) -> None:
-        for key, text in (("app", app), ("prefix", prefix)):
-            given: object = text
-            if not isinstance(given, str) or not given:
-                raise ConfigurationError(
-                    f"got {text!r}", key=f"RedisRateLimiter.{key}", expected="a non-empty string"
-                )
-        for key, value in (("minutely_limit", minutely_limit), ("daily_limit", daily_limit)):
-            number: object = value
-            if isinstance(number, bool) or not isinstance(number, int) or number < 1:
-                raise ConfigurationError(
-                    f"got {value!r}", key=f"RedisRateLimiter.{key}", expected="a positive integer"
-                )
+        self._setup(
+            "RedisRateLimiter",
+            app=app,
+            minutely_limit=minutely_limit,
+            daily_limit=daily_limit,
+            margin=margin,
+            clock=clock,
+        )
+        given: object = prefix
+        if not isinstance(given, str) or not given:
+            raise ConfigurationError(
+                f"got {prefix!r}", key="RedisRateLimiter.prefix", expected="a non-empty string"
+            )
         module = _redis("RedisRateLimiter")
         self._errors: type[BaseException] = module.RedisError
         self._watch_error: type[BaseException] = module.WatchError
@@ -142,21 +142,12 @@ class RedisRateLimiter(SharedRateLimiterBase):
                 url, socket_timeout=socket_timeout, socket_connect_timeout=socket_timeout
             )
             self._owned = True
-            self._where = describe_redis_url(url)
-        self._app = app
+            self._where = _describe_redis_url(url)
         self._prefix = prefix
-        self._new = SharedBudget.new(minutely_limit, daily_limit)
-        self._margin = margin
-        self._clock = clock or SystemClock()
-
-    @property
-    def app(self) -> str:
-        """Whose budget this is."""
-        return self._app
 
     def key(self, division: int | None) -> str:
         """The Redis key of ``division``'s budget."""
-        return f"{self._prefix}:{self._app}:{_NO_DIVISION if division is None else division}"
+        return f"{self._prefix}:{self._app}:{self._division_key(division)}"
 
     # --- the hash <-> a budget ---------------------------------------------------------
 

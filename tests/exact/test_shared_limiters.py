@@ -227,8 +227,20 @@ def test_redis_errors_name_the_server_but_never_the_password():
         ({"url": "redis://cache", "app": ""}, "app"),
         ({"url": "redis://cache", "minutely_limit": 0}, "minutely_limit"),
         ({"url": "redis://cache", "daily_limit": True}, "daily_limit"),
+        ({"url": "redis://cache", "margin": -1}, "margin"),
+        ({"url": "redis://cache", "prefix": ""}, "prefix"),
     ],
 )
 def test_redis_settings_are_checked(options: dict[str, Any], key: str):
     with pytest.raises(ConfigurationError, match=key):
         RedisRateLimiter(**options)
+
+
+@pytest.mark.parametrize(
+    ("options", "key"),
+    [({"app": ""}, "app"), ({"minutely_limit": 0}, "minutely_limit"), ({"margin": "1"}, "margin")],
+)
+def test_postgres_settings_are_checked_before_connecting(options: dict[str, Any], key: str):
+    # No server needed: the settings are refused before any connection is made.
+    with pytest.raises(ConfigurationError, match=key):
+        PostgresRateLimiter("host=127.0.0.1 port=1 dbname=none", **options)
